@@ -75,6 +75,7 @@ function SessionOptions({threads = 1, opt = 'all', optimizedModelFilePath} = {})
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: opt,
+    logSeverityLevel: 3,  // errors only: keep ORT's warnings out of the callers' stderr
   };
   if (optimizedModelFilePath) options.optimizedModelFilePath = optimizedModelFilePath;
   return options;
