@@ -1,0 +1,34 @@
+#include "ir/passes/pass.h"
+
+#include "core/strings.h"
+#include "ir/checker.h"
+
+namespace act::ir {
+
+const std::vector<PassInfo>& AllPasses() {
+  static const std::vector<PassInfo> kPasses = {
+      {"constant_to_initializer", "Constant nodes holding tensors become initializers", &ConstantToInitializer},
+      {"convert_opset_13", "raise the ai.onnx opset to 13 (13–17 kept)", &ConvertOpsetTo13},
+  };
+  return kPasses;
+}
+
+Expected<bool> RunPass(const std::string& name, Graph& graph) {
+  std::vector<std::string> names;
+  for (const auto& pass : AllPasses()) {
+    if (name == pass.name) return pass.run(graph);
+    names.push_back(pass.name);
+  }
+  return NotFound("unknown graph pass '" + name + "'" + DidYouMean(name, names));
+}
+
+Status Normalize(Graph& graph, const std::string& what) {
+  ACT_RETURN_IF_ERROR(graph.TopologicalSort().WithContext(what));
+  auto changed = ConstantToInitializer(graph);
+  if (!changed.ok()) return changed.status().WithContext(what);
+  changed = ConvertOpsetTo13(graph);
+  if (!changed.ok()) return changed.status().WithContext(what);
+  return InferShapes(graph, what);
+}
+
+}  // namespace act::ir
