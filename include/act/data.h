@@ -19,6 +19,7 @@ namespace act::data {
 struct Box {
   float x0 = 0, y0 = 0, x1 = 0, y1 = 0;
   int64_t category = -1;  // data set's category id (COCO: 1..90); metrics map ids to class indices
+  bool crowd = false;     // COCO iscrowd: detections matching it count neither as hits nor as misses
 };
 
 struct Label {
