@@ -1,0 +1,164 @@
+// The YAML config (DESIGN.md §5) as typed structs with ACT's and DESIGN's defaults.
+//
+// `Global` names the model, the data and the evaluation (ACT passes those in Python; we put them in YAML
+// so the CLI needs no code). The compression sections keep PaddleSlim ACT's names, keys and defaults.
+// Parsing is strict: an unknown section or key is an error naming the file, the key path
+// (`Global.train_data.limt`) and the nearest valid key; a wrong type names the key and the expected type.
+// Relative paths are resolved against the YAML file's folder, so the structs hold usable paths.
+//
+// Sections are listed in one table (src/config/sections.cc); each typed section is one struct here and
+// one parse/emit pair in its own file. Sections not yet typed (QuantAware, Distillation, TrainConfig, the
+// pruning sections) are kept as checked YAML text in `Config::pending`: their keys are validated against
+// ACT's, so typos are caught now, and their typed parsers replace the entry later.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "act/status.h"
+
+namespace act::config {
+
+// One preprocessing step of an image data set, applied in YAML order.
+struct TransformConfig {
+  enum class Kind { kResize, kCenterCrop, kColor, kNormalize, kLayout };
+  Kind kind = Kind::kResize;
+  // resize / center_crop: target [height, width].
+  std::vector<int64_t> size;
+  // resize: stretch | keep_aspect_pad (height := H, width := min(W, ceil(H*w/h)), pad right/bottom:
+  // PP-OCR's recogniser rule) | letterbox (fit inside keeping aspect, centred, pad both sides).
+  std::string mode = "stretch";
+  // resize: bilinear (OpenCV INTER_LINEAR, half-pixel centres) | bilinear_antialias (PIL's BILINEAR:
+  // the triangle filter widens by the down-scaling factor).
+  std::string interpolation = "bilinear";
+  double pad_value = 0.0;  // resize: value of the padded pixels, in the units the image has at that step
+  std::string color;       // color: bgr | rgb | gray
+  double scale = 1.0;      // normalize: x*scale, then (x - mean[c]) / std[c]
+  std::vector<double> mean, std;
+  std::string layout;      // layout: nchw | nhwc
+};
+
+// A data set (Global.train_data / Global.eval_data). Which keys apply depends on `type`
+// (DatasetTypeKeys lists them); every type takes the common ones.
+struct DatasetConfig {
+  std::string type;          // idx | image_folder | coco | npy | text_tsv | ocr_lines
+  std::string key_path;      // "Global.eval_data", for messages
+  std::string source_file;   // the YAML file, for messages
+  // Common keys.
+  std::string input_name;    // name of the image tensor; empty: the model's only input (the CLI fills it)
+  std::vector<TransformConfig> transforms;
+  int64_t skip = 0;
+  int64_t limit = -1;        // -1: all samples after `skip`
+  int64_t batch_size = 1;
+  bool shuffle = false;
+  uint64_t seed = 0;
+  int64_t num_classes = 0;   // when > 0, class labels must lie in [0, num_classes)
+  // Type-specific keys (paths already resolved against the YAML file's folder).
+  std::string images;        // idx: images file; coco: image folder
+  std::string labels;        // idx: labels file
+  std::string annotations;   // coco: instances.json
+  std::string path;          // image_folder / text_tsv: folder (one sub-folder per class) or file; npy: folder
+  std::string list;          // image_folder / ocr_lines: `path<TAB>label|text` list file
+  std::map<std::string, int64_t> class_map;  // folder-per-class layouts: sub-folder → class (default: sorted index)
+  std::string vocab;         // text_tsv: BERT vocab.txt
+  int64_t max_length = 128;  // text_tsv
+  bool lower_case = true;    // text_tsv (the uncased BERT tokenizer)
+  bool header = true;        // text_tsv file form: the first line is a header
+  // text_tsv: names of the tensors to produce; an empty name leaves that tensor out (feed only what the
+  // model declares).
+  std::string input_ids_name = "input_ids";
+  std::string attention_mask_name = "attention_mask";
+  std::string token_type_ids_name = "token_type_ids";
+  std::string dictionary;    // ocr_lines: the recogniser's character dictionary (for the label check)
+  int64_t height = 48;       // ocr_lines: recogniser input height and maximum width
+  int64_t width = 320;
+};
+
+// The data-set types the config accepts, and the type-specific keys of each (the contract of §5;
+// src/data's registry has one factory per entry, and a test checks the two lists agree).
+const std::vector<std::pair<std::string, std::vector<std::string>>>& DatasetTypeKeys();
+const std::vector<std::string>& CommonDatasetKeys();
+
+// Global.eval: how model outputs become a metric (fields mirror metrics::MetricConfig).
+struct EvalConfig {
+  std::string metric = "top1";  // top1 | top5 | coco_map | ctc_exact | ctc_cer | accuracy | f1 | matthews | agreement
+  std::string output;           // the model output the metric reads; empty: the first output
+  std::string decoder;          // coco_map: fastestdet | yolo_boxes_last | yolo_channels_first
+  std::string dictionary;       // ctc_*: character dictionary (ppocr_keys_v1.txt)
+  bool use_space_char = true;   // ctc_*: the dictionary ends with an implicit space
+  int64_t num_classes = 0;      // 0: from the model output
+  double score_threshold = 0.001;
+  double nms_iou = 0.45;
+  int64_t max_detections = 100;
+  std::string class_names;      // coco_map: names file (one per line), for reports
+  int64_t positive_class = 1;   // f1
+};
+
+struct GlobalConfig {
+  std::string model;                       // the FP32 ONNX model
+  std::string save_dir = "output";
+  std::string deploy_hardware = "x86_vnni";  // x86_vnni | x86_avx2 | arm | gpu_tensorrt
+  std::optional<DatasetConfig> train_data;
+  std::optional<DatasetConfig> eval_data;
+  EvalConfig eval;
+  double max_metric_loss = 0.005;          // absolute metric the user accepts to lose
+  std::map<std::string, std::vector<int64_t>> input_shapes;  // fix dynamic dims (ACT's input_shapes)
+};
+
+// ACT's QuantPost (PaddleSlim strategy_config.py defaults).
+struct QuantPostConfig {
+  int64_t batch_size = 32;
+  int64_t batch_nums = -1;  // -1 (ACT: None): all calibration data
+  int64_t epochs = 20;
+  double lr = 0.1;
+  std::string algo = "hist";  // hist | KL | avg | mse | emd | abs_max | min_max
+  double hist_percent = 0.999;
+  bool is_full_quantize = false;
+  bool bias_correction = false;
+  std::string weight_quantize_type = "channel_wise_abs_max";  // channel_wise_abs_max | abs_max
+  std::string activation_quantize_type = "range_abs_max";
+  bool simulate_activation_quant = false;
+  std::vector<std::string> skip_tensor_list;
+  bool onnx_format = true;
+  std::vector<std::string> quantize_op_types = {"conv2d", "depthwise_conv2d", "mul", "matmul", "matmul_v2"};
+  int64_t weight_bits = 8;
+  int64_t activation_bits = 8;
+  std::string recon_level;  // ACT's reconstruction quanter; "" (None) = off
+};
+
+// ACT's HyperParameterOptimization: the search space of the PTQ hyper-parameter search.
+struct HyperParameterOptimizationConfig {
+  std::vector<std::string> ptq_algo = {"KL", "hist", "avg", "mse"};
+  std::vector<bool> bias_correct = {true, false};
+  std::vector<std::string> weight_quantize_type = {"channel_wise_abs_max"};
+  std::vector<double> hist_percent = {0.98, 0.999};  // [low, high]
+  std::vector<int64_t> batch_num = {10, 30};         // [low, high]
+  int64_t max_quant_count = 20;
+};
+
+struct Config {
+  std::string source_file;  // the YAML file ("" when parsed from a string)
+  GlobalConfig global;
+  std::optional<QuantPostConfig> quant_post;
+  std::optional<HyperParameterOptimizationConfig> hyper_parameter_optimization;
+  // Sections accepted (keys checked against ACT's) but not typed yet: canonical name → YAML text.
+  std::map<std::string, std::string> pending;
+};
+
+// Reads and validates `path`.
+Expected<Config> LoadConfig(const std::string& path);
+// Validates YAML text; relative paths resolve against `base_dir`; `source_file` names it in messages.
+Expected<Config> ParseConfig(const std::string& yaml_text, const std::string& source_file,
+                             const std::string& base_dir);
+// The resolved config (defaults filled in, absolute paths) as YAML that LoadConfig reads back.
+std::string ToYaml(const Config& config);
+// Writes ToYaml(config) to `path` atomically (save_dir/config.resolved.yaml).
+Status WriteResolvedConfig(const Config& config, const std::string& path);
+
+// The section names the parser accepts (canonical names and aliases), for messages and tests.
+std::vector<std::string> KnownSections();
+
+}  // namespace act::config
