@@ -156,4 +156,6 @@ async function main() {
   console.log(line);
 }
 
-Main('bench.js', main);
+module.exports = {Quantile, Rng};
+
+if (require.main === module) Main('bench.js', main);

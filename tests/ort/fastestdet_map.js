@@ -233,4 +233,6 @@ async function main() {
   console.log(`map50=${maps[0].toFixed(4)} map50_95=${map50_95.toFixed(4)} n_images=${image_ids.length}`);
 }
 
-Main('fastestdet_map.js', main);
+module.exports = {Decode, Iou, Nms, CocoIou, AveragePrecision};
+
+if (require.main === module) Main('fastestdet_map.js', main);

@@ -127,4 +127,6 @@ async function main() {
   }
 }
 
-Main('ocr_eval.js', main);
+module.exports = {CtcGreedy, EditDistance};
+
+if (require.main === module) Main('ocr_eval.js', main);

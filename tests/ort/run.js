@@ -112,4 +112,4 @@ async function main() {
   }
 }
 
-Main('run.js', main);
+if (require.main === module) Main('run.js', main);
