@@ -77,7 +77,8 @@ bool OrtAvailable() {
 Expected<std::map<std::string, Tensor>> RunOrt(const std::string& model, const std::map<std::string, Tensor>& inputs,
                                                int threads) {
   static int counter = 0;
-  const std::string dir = TempDir("ort_run") + "/" + std::to_string(counter++);
+  static const std::string root = TempDir("ort_run");
+  const std::string dir = root + "/" + std::to_string(counter++);
   fs::create_directories(dir + "/in");
   std::string cmd = "node " + ShellQuote(RepoPath("tests/ort/run.js")) + " --model " + ShellQuote(model) +
                     " --output-dir " + ShellQuote(dir + "/out") + " --threads " + std::to_string(threads);
@@ -91,9 +92,10 @@ Expected<std::map<std::string, Tensor>> RunOrt(const std::string& model, const s
   if (r.exit_code != 0) return Failure("ONNX Runtime failed on " + model + ": " + r.err);
   ACT_ASSIGN_OR_RETURN(std::string index, ReadFileToString(dir + "/out/outputs.json"));
   std::map<std::string, Tensor> outputs;
-  for (const auto& [name, file] : nlohmann::json::parse(index).items()) {
-    ACT_ASSIGN_OR_RETURN(Tensor t, ReadNpy(dir + "/out/" + file.get<std::string>()));
-    outputs[name] = std::move(t);
+  const nlohmann::json files = nlohmann::json::parse(index);
+  for (auto it = files.begin(); it != files.end(); ++it) {
+    ACT_ASSIGN_OR_RETURN(Tensor t, ReadNpy(dir + "/out/" + it.value().get<std::string>()));
+    outputs[it.key()] = std::move(t);
   }
   return outputs;
 }

@@ -26,6 +26,8 @@ Status Normalize(Graph& graph, const std::string& what) {
   ACT_RETURN_IF_ERROR(graph.TopologicalSort().WithContext(what));
   auto changed = ConstantToInitializer(graph);
   if (!changed.ok()) return changed.status().WithContext(what);
+  // Shapes on the original opset let the converter keep single-axis Softmax as one node.
+  if (graph.opset() < 13 && graph.value_info.empty()) (void)InferShapes(graph, what);
   changed = ConvertOpsetTo13(graph);
   if (!changed.ok()) return changed.status().WithContext(what);
   return InferShapes(graph, what);
