@@ -18,20 +18,25 @@ double BoxIoU(float ax0, float ay0, float ax1, float ay1, float bx0, float by0, 
 }
 
 std::vector<Detection> NonMaxSuppression(std::vector<Detection> detections, float iou_threshold) {
-  std::stable_sort(detections.begin(), detections.end(),
-                   [](const Detection& a, const Detection& b) { return a.score > b.score; });
+  // Grouped by class, then by descending score (stable): suppression only compares boxes within a group.
+  std::stable_sort(detections.begin(), detections.end(), [](const Detection& a, const Detection& b) {
+    return a.class_index != b.class_index ? a.class_index < b.class_index : a.score > b.score;
+  });
   std::vector<Detection> kept;
   std::vector<bool> suppressed(detections.size(), false);
-  for (size_t i = 0; i < detections.size(); ++i) {
-    if (suppressed[i]) continue;
-    kept.push_back(detections[i]);
-    for (size_t j = i + 1; j < detections.size(); ++j) {
-      if (!suppressed[j] && detections[j].class_index == detections[i].class_index &&
-          BoxIoU(detections[i], detections[j]) > iou_threshold) {
-        suppressed[j] = true;
+  for (size_t begin = 0; begin < detections.size();) {
+    size_t end = begin;
+    while (end < detections.size() && detections[end].class_index == detections[begin].class_index) ++end;
+    for (size_t i = begin; i < end; ++i) {
+      if (suppressed[i]) continue;
+      kept.push_back(detections[i]);
+      for (size_t j = i + 1; j < end; ++j) {
+        if (!suppressed[j] && BoxIoU(detections[i], detections[j]) > iou_threshold) suppressed[j] = true;
       }
     }
+    begin = end;
   }
+  std::stable_sort(kept.begin(), kept.end(), [](const Detection& a, const Detection& b) { return a.score > b.score; });
   return kept;
 }
 

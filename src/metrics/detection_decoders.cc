@@ -23,27 +23,27 @@ Detection FromCentre(double cx, double cy, double w, double h, float score, int6
 std::vector<Detection> DecodeFastestDet(const float* out, int64_t channels, int64_t height, int64_t width,
                                         float conf_threshold, double input_width, double input_height) {
   const int64_t plane = height * width, classes = channels - 5;
-  std::vector<Detection> detections;
-  for (int64_t gy = 0; gy < height; ++gy) {
-    for (int64_t gx = 0; gx < width; ++gx) {
-      const float* cell = out + gy * width + gx;  // channel c of this cell is cell[c * plane]
-      int64_t best = 0;
-      float best_score = cell[5 * plane];
-      for (int64_t c = 1; c < classes; ++c) {
-        const float s = cell[(5 + c) * plane];
-        if (s > best_score) best_score = s, best = c;
-      }
-      const float obj = cell[0];
-      if (!(obj > 0.0f && best_score > 0.0f)) continue;  // pow of a negative is NaN; such a score is 0
-      const float score = static_cast<float>(std::pow(static_cast<double>(obj), 0.6) *
-                                             std::pow(static_cast<double>(best_score), 0.4));
-      if (!(score > conf_threshold)) continue;
-      const double cx = (gx + std::tanh(static_cast<double>(cell[1 * plane]))) / width;
-      const double cy = (gy + std::tanh(static_cast<double>(cell[2 * plane]))) / height;
-      const double w = Sigmoid(cell[3 * plane]), h = Sigmoid(cell[4 * plane]);
-      detections.push_back(FromCentre(cx * input_width, cy * input_height, w * input_width, h * input_height,
-                                      score, best));
+  // Best class per cell, plane by plane (contiguous, vectorisable) rather than cell by cell (strided).
+  std::vector<float> best_score(out + 5 * plane, out + 6 * plane);
+  std::vector<int32_t> best(plane, 0);
+  for (int64_t c = 1; c < classes; ++c) {
+    const float* p = out + (5 + c) * plane;
+    for (int64_t i = 0; i < plane; ++i) {
+      if (p[i] > best_score[i]) best_score[i] = p[i], best[i] = static_cast<int32_t>(c);
     }
+  }
+  std::vector<Detection> detections;
+  for (int64_t i = 0; i < plane; ++i) {
+    const float obj = out[i], cls = best_score[i];
+    if (!(obj > 0.0f && cls > 0.0f)) continue;  // pow of a negative is NaN; such a score is 0
+    const float score = std::pow(obj, 0.6f) * std::pow(cls, 0.4f);
+    if (!(score > conf_threshold)) continue;
+    const int64_t gy = i / width, gx = i % width;
+    const double cx = (gx + std::tanh(static_cast<double>(out[1 * plane + i]))) / width;
+    const double cy = (gy + std::tanh(static_cast<double>(out[2 * plane + i]))) / height;
+    const double w = Sigmoid(out[3 * plane + i]), h = Sigmoid(out[4 * plane + i]);
+    detections.push_back(FromCentre(cx * input_width, cy * input_height, w * input_width, h * input_height,
+                                    score, best[i]));
   }
   return detections;
 }
