@@ -9,6 +9,8 @@ const std::vector<PassInfo>& AllPasses() {
   static const std::vector<PassInfo> kPasses = {
       {"constant_to_initializer", "Constant nodes holding tensors become initializers", &ConstantToInitializer},
       {"convert_opset_13", "raise the ai.onnx opset to 13 (13–17 kept)", &ConvertOpsetTo13},
+      {"fold_batchnorm", "fold BatchNormalization into the preceding Conv/ConvTranspose/Gemm", &FoldBatchNorm},
+      {"fold_affine", "fold per-channel Mul/Add/Sub/Div constants into the preceding Conv/ConvTranspose/Gemm", &FoldAffine},
   };
   return kPasses;
 }
@@ -26,8 +28,6 @@ Status Normalize(Graph& graph, const std::string& what) {
   ACT_RETURN_IF_ERROR(graph.TopologicalSort().WithContext(what));
   auto changed = ConstantToInitializer(graph);
   if (!changed.ok()) return changed.status().WithContext(what);
-  // Shapes on the original opset let the converter keep single-axis Softmax as one node.
-  if (graph.opset() < 13 && graph.value_info.empty()) (void)InferShapes(graph, what);
   changed = ConvertOpsetTo13(graph);
   if (!changed.ok()) return changed.status().WithContext(what);
   return InferShapes(graph, what);

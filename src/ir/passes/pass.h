@@ -34,4 +34,9 @@ Expected<bool> ConvertOpsetTo13(Graph& graph);
 // opset ≥ 13, topological order, shape inference. `what` names the model in messages.
 Status Normalize(Graph& graph, const std::string& what);
 
+// Conv/ConvTranspose/Gemm → BatchNormalization folded into the producer's weights and bias (fold_batchnorm.cc).
+Expected<bool> FoldBatchNorm(Graph& graph);
+// Conv/ConvTranspose/Gemm → Mul/Add/Sub/Div by a per-channel constant folded into the producer (fold_affine.cc).
+Expected<bool> FoldAffine(Graph& graph);
+
 }  // namespace act::ir
