@@ -20,7 +20,7 @@ const path = require('path');
 const {performance} = require('perf_hooks');
 const ortdir = path.join(__dirname, '../../tests/ort');
 const npy = require(path.join(ortdir, 'npy'));
-const {LoadOrt, ParseArgs, UsageError, SessionOptions, CreateSession, Main} = require(path.join(ortdir, 'common'));
+const {RunSession, LoadOrt, ParseArgs, UsageError, SessionOptions, CreateSession, Main} = require(path.join(ortdir, 'common'));
 
 // mulberry32: a small, fast, seedable PRNG returning floats in [0, 1).
 function Rng(seed) {
@@ -100,11 +100,7 @@ function Summary(times) {
 
 async function TimeRun(session, feeds, where) {
   const start = performance.now();
-  try {
-    await session.run(feeds);
-  } catch (e) {
-    throw new Error(`${where}: ONNX Runtime run failed: ${e.message.split('\n')[0]}`);
-  }
+  await RunSession(session, feeds, where);
   return performance.now() - start;
 }
 

@@ -5,6 +5,11 @@
 const fs = require('fs');
 const path = require('path');
 
+// Folds a (possibly multi-line) message into one line, as the error contract wants.
+function OneLine(text) {
+  return String(text).trim().replace(/\s*\n\s*/g, ' ');
+}
+
 // onnxruntime-node is resolved from $ACT_NODE_MODULES if set, else from the repo's deps/node_modules.
 function NodeModulesDir() {
   return process.env.ACT_NODE_MODULES || path.join(__dirname, '../../deps/node_modules');
@@ -16,7 +21,7 @@ function LoadOrt() {
     return require(dir);
   } catch (e) {
     throw new Error(`cannot load onnxruntime-node from ${dir} (set ACT_NODE_MODULES or run scripts/setup): ` +
-                    `${e.message.split('\n')[0]}`);
+                    `${OneLine(e.message)}`);
   }
 }
 
@@ -86,7 +91,16 @@ async function CreateSession(ort, model, options) {
   try {
     return await ort.InferenceSession.create(model, options);
   } catch (e) {
-    throw new Error(`${model}: ONNX Runtime could not load the model: ${e.message.split('\n')[0]}`);
+    throw new Error(`${model}: ONNX Runtime could not load the model: ${OneLine(e.message)}`);
+  }
+}
+
+// session.run with errors that name `where` (the model, input file or folder).
+async function RunSession(session, feeds, where) {
+  try {
+    return await session.run(feeds);
+  } catch (e) {
+    throw new Error(`${where}: ONNX Runtime run failed: ${OneLine(e.message)}`);
   }
 }
 
@@ -107,9 +121,9 @@ function Main(script, main) {
   main().then(
       () => process.exit(0),
       (e) => {
-        console.error(`${script}: ${(e && e.message ? e.message : String(e)).split('\n')[0]}`);
+        console.error(`${script}: ${OneLine(e && e.message ? e.message : e)}`);
         process.exit(e instanceof UsageError ? 2 : 1);
       });
 }
 
-module.exports = {LoadOrt, NodeModulesDir, ParseArgs, UsageError, SessionOptions, CreateSession, SanitiseName, Main};
+module.exports = {OneLine, RunSession, LoadOrt, NodeModulesDir, ParseArgs, UsageError, SessionOptions, CreateSession, SanitiseName, Main};

@@ -28,7 +28,7 @@
 const fs = require('fs');
 const path = require('path');
 const npy = require('./npy');
-const {LoadOrt, ParseArgs, UsageError, SessionOptions, CreateSession, Main} = require('./common');
+const {RunSession, LoadOrt, ParseArgs, UsageError, SessionOptions, CreateSession, Main} = require('./common');
 
 function ReadJson(file, what) {
   try {
@@ -186,8 +186,8 @@ async function main() {
   for (const id of image_ids) {
     const file = path.join(args.inputs, `${id}.npy`);
     const x = npy.read(file);
-    const y = (await session.run({[session.inputNames[0]]: new ort.Tensor(x.dtype, x.data, x.shape)}))[
-        session.outputNames[0]];
+    const feeds = {[session.inputNames[0]]: new ort.Tensor(x.dtype, x.data, x.shape)};
+    const y = (await RunSession(session, feeds, file))[session.outputNames[0]];
     const dims = y.dims.map(Number);
     if (dims.length !== 4 || dims[1] !== 5 + category_ids.length || dims[2] !== dims[3]) {
       throw new Error(`${args.model}: output [${dims}] is not [1, ${5 + category_ids.length}, G, G]`);

@@ -22,7 +22,7 @@ const os = require('os');
 const path = require('path');
 const {spawnSync} = require('child_process');
 const npy = require('./npy');
-const {LoadOrt, ParseArgs, SessionOptions, CreateSession, Main} = require('./common');
+const {RunSession, LoadOrt, ParseArgs, SessionOptions, CreateSession, Main} = require('./common');
 
 function ReadLines(file, what) {
   try {
@@ -104,7 +104,7 @@ async function main() {
       const label = row.slice(tab + 1);
       const x = npy.read(path.join(npy_dir, file));
       const feeds = {[session.inputNames[0]]: new ort.Tensor(x.dtype, x.data, x.shape)};
-      const y = (await session.run(feeds))[session.outputNames[0]];
+      const y = (await RunSession(session, feeds, path.join(npy_dir, file)))[session.outputNames[0]];
       const [, steps, classes] = y.dims.map(Number);
       if (y.dims.length !== 3 || classes !== dict.length + 2) {
         throw new Error(`${args.model}: output [${y.dims}] does not match the dictionary ` +

@@ -18,7 +18,7 @@
 const fs = require('fs');
 const path = require('path');
 const npy = require('./npy');
-const {LoadOrt, ParseArgs, UsageError, SessionOptions, CreateSession, SanitiseName, Main} = require('./common');
+const {RunSession, LoadOrt, ParseArgs, UsageError, SessionOptions, CreateSession, SanitiseName, Main} = require('./common');
 
 function ParseInputFlags(list) {
   const inputs = {};
@@ -52,13 +52,8 @@ function BuildFeeds(ort, session, files, where) {
   return feeds;
 }
 
-async function RunOnce(ort, session, feeds, out_dir) {
-  let results;
-  try {
-    results = await session.run(feeds);
-  } catch (e) {
-    throw new Error(`ONNX Runtime run failed: ${e.message.split('\n')[0]}`);
-  }
+async function RunOnce(session, feeds, out_dir, where) {
+  const results = await RunSession(session, feeds, where);
   fs.mkdirSync(out_dir, {recursive: true});
   const taken = new Set(['outputs']);
   const index = {};
@@ -87,7 +82,7 @@ async function main() {
 
   if (args['batch-dir'] === undefined) {
     if (args.input.length === 0) throw new UsageError('give --input NAME=FILE.npy or --batch-dir DIR');
-    await RunOnce(ort, session, BuildFeeds(ort, session, given, args.model), args['output-dir']);
+    await RunOnce(session, BuildFeeds(ort, session, given, args.model), args['output-dir'], args.model);
     return;
   }
 
@@ -108,7 +103,7 @@ async function main() {
       if (found !== undefined) files[name] = found;
       else if (given[name] !== undefined) files[name] = given[name];
     }
-    await RunOnce(ort, session, BuildFeeds(ort, session, files, dir), path.join(args['output-dir'], sub));
+    await RunOnce(session, BuildFeeds(ort, session, files, dir), path.join(args['output-dir'], sub), dir);
   }
 }
 
