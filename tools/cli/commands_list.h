@@ -7,6 +7,8 @@ namespace act::cli {
 
 inline constexpr AddCommandFunction kCommands[] = {
     &AddInspectCommand,
+    &AddCompressCommand,
+    &AddRunCommand,
 };
 
 }  // namespace act::cli
