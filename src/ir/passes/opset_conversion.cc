@@ -13,8 +13,13 @@
 //                   axis. Same meaning when axis is the last one; otherwise Flatten → op(axis=1) → Reshape.
 //   Squeeze/Unsqueeze/Split/ReduceSum-13   axes/split attributes → int64 inputs
 // Models below opset 7 (legacy broadcast attributes, Cast with string types) are refused.
+// The Softmax family is converted last, after shape inference has run on the otherwise converted graph:
+// libonnx 1.12 cannot propagate shapes computed through Shape→Slice-1→Concat at the old opsets, while at 13
+// it can, and knowing the rank is what keeps a last-axis Softmax a single node.
 #include <functional>
+#include <set>
 
+#include "ir/checker.h"
 #include "ir/passes/pass.h"
 
 namespace act::ir {
@@ -134,12 +139,55 @@ Status AdaptDropout(Node& node, Rewriter&) {
   return Status::Ok();
 }
 
+// Rank of a value, from shape inference or, where libonnx 1.12 gives up (a Reshape whose target shape is
+// computed), from the producer: Reshape → length of its shape operand; element-wise ops → the largest
+// input rank; MatMul → the larger operand rank; Transpose → its perm. -1 when unknown.
+int64_t InferRank(const Graph& g, const std::string& value, int depth = 0) {
+  if (std::optional<ValueInfo> info = g.FindValueInfo(value); info && info->shape) {
+    return static_cast<int64_t>(info->shape->size());
+  }
+  const int p = g.Producer(value);
+  if (p < 0 || depth > 64) return -1;
+  const Node& n = g.nodes[p];
+  static const std::set<std::string> kSameRank = {"Relu", "Sigmoid", "Tanh", "Cast", "Clip", "Softmax", "Dropout",
+                                                  "Identity", "HardSigmoid", "HardSwish", "Neg", "Sqrt", "Erf",
+                                                  "LeakyRelu", "BatchNormalization", "LayerNormalization",
+                                                  "MaxPool", "AveragePool", "GlobalAveragePool", "Pad", "Resize", "Slice", "Split"};
+  static const std::set<std::string> kBroadcast = {"Add", "Sub", "Mul", "Div", "Pow", "Where", "MatMul", "Max", "Min",
+                                                   "Concat"};
+  if (n.op_type == "Reshape") {
+    std::optional<ValueInfo> shape = g.FindValueInfo(n.Input(1));
+    if (shape && shape->shape && shape->shape->size() == 1 && (*shape->shape)[0].known()) return (*shape->shape)[0].value;
+    return -1;
+  }
+  if (n.op_type == "Transpose" && n.HasAttr("perm")) return static_cast<int64_t>(n.GetInts("perm").size());
+  if (n.op_type == "Conv" || n.op_type == "ConvTranspose") return InferRank(g, n.Input(1), depth + 1);
+  if (n.op_type == "Flatten" || n.op_type == "Gemm") return 2;
+  if (n.op_type == "Squeeze" || n.op_type == "Unsqueeze") {
+    const Tensor* axes = g.Initializer(n.Input(1));
+    const int64_t in = InferRank(g, n.Input(0), depth + 1);
+    if (!axes || in < 0) return -1;
+    return n.op_type == "Squeeze" ? in - axes->numel() : in + axes->numel();
+  }
+  if (kSameRank.count(n.op_type)) return InferRank(g, n.Input(0), depth + 1);
+  if (kBroadcast.count(n.op_type)) {
+    int64_t rank = -1;
+    for (const auto& in : n.inputs) {
+      if (in.empty()) continue;
+      const int64_t r = InferRank(g, in, depth + 1);
+      if (r < 0) return -1;
+      rank = std::max(rank, r);
+    }
+    return rank;
+  }
+  return -1;
+}
+
 // Softmax-1/11 on axis a: y = reshape(op(flatten(x, a), axis=1), shape(x)).
 Status AdaptSoftmax(Node& node, Rewriter& rw) {
   const int64_t axis = node.GetInt("axis", 1);
-  std::optional<ValueInfo> info = rw.graph.FindValueInfo(node.inputs.at(0));
-  const bool rank_known = info && info->shape;
-  const int64_t rank = rank_known ? static_cast<int64_t>(info->shape->size()) : -1;
+  const int64_t rank = InferRank(rw.graph, node.inputs.at(0));
+  const bool rank_known = rank >= 0;
   if (axis == -1 || (rank_known && (axis == rank - 1 || axis + rank == rank - 1))) {
     node.attributes["axis"] = Attribute::Int(-1);
     return Status::Ok();
@@ -192,18 +240,22 @@ const AdapterEntry kAdapters[] = {
 
 }  // namespace
 
-Expected<bool> ConvertOpsetTo13(Graph& graph) {
-  const int64_t from = graph.opset();
-  if (from >= kTargetOpset) return false;
-  if (from < kOldestSupported) {
-    return Unsupported("opset " + std::to_string(from) + " is too old to convert (legacy broadcasting); "
-                       "re-export the model at opset 11 or later");
-  }
+namespace {
+
+bool IsSoftmaxFamily(const Node& node) {
+  return node.domain.empty() &&
+         (node.op_type == "Softmax" || node.op_type == "LogSoftmax" || node.op_type == "Hardmax");
+}
+
+// Applies the adapters to every node that `select` picks, inserting the nodes they add.
+Status ApplyAdapters(Graph& graph, int64_t from, bool (*select)(const Node&)) {
   Rewriter rw{graph, {}};
   std::vector<Node> converted;
   converted.reserve(graph.nodes.size());
-  for (Node& node : graph.nodes) {
-    if (node.domain.empty()) {
+  // Nodes are copied, not moved: adapters read the rest of the graph (ranks, unique names) while it is rebuilt.
+  for (const Node& original : graph.nodes) {
+    Node node = original;
+    if (node.domain.empty() && select(node)) {
       for (const auto& entry : kAdapters) {
         if (node.op_type == entry.op && from < entry.changed_at) {
           Status s = entry.adapt(node, rw);
@@ -217,9 +269,24 @@ Expected<bool> ConvertOpsetTo13(Graph& graph) {
     converted.push_back(std::move(node));
   }
   graph.nodes = std::move(converted);
+  return graph.TopologicalSort();
+}
+
+}  // namespace
+
+Expected<bool> ConvertOpsetTo13(Graph& graph) {
+  const int64_t from = graph.opset();
+  if (from >= kTargetOpset) return false;
+  if (from < kOldestSupported) {
+    return Unsupported("opset " + std::to_string(from) + " is too old to convert (legacy broadcasting); "
+                       "re-export the model at opset 11 or later");
+  }
+  ACT_RETURN_IF_ERROR(ApplyAdapters(graph, from, [](const Node& n) { return !IsSoftmaxFamily(n); }));
   graph.opset_imports[""] = kTargetOpset;
   graph.ir_version = std::max<int64_t>(graph.ir_version, 7);
-  ACT_RETURN_IF_ERROR(graph.TopologicalSort());
+  // Best effort: without shapes the Softmax adapter still converts correctly, through Flatten/Reshape.
+  (void)InferShapes(graph, "opset conversion");
+  ACT_RETURN_IF_ERROR(ApplyAdapters(graph, from, IsSoftmaxFamily));
   return true;
 }
 
