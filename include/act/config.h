@@ -82,19 +82,18 @@ struct DatasetConfig {
 const std::vector<std::pair<std::string, std::vector<std::string>>>& DatasetTypeKeys();
 const std::vector<std::string>& CommonDatasetKeys();
 
-// Global.eval: how model outputs become a metric (fields mirror metrics::MetricConfig).
+// Global.eval: how model outputs become a metric. The fields are metrics::MetricConfig's (the CLI copies
+// them; the network input size and resize mode for box decoding come from the eval data's resize transform).
 struct EvalConfig {
   std::string metric = "top1";  // top1 | top5 | coco_map | ctc_exact | ctc_cer | accuracy | f1 | matthews | agreement
-  std::string output;           // the model output the metric reads; empty: the first output
+  std::string output;           // the model output the metric reads; empty: the only (or first) output
+  int64_t num_classes = 0;      // coco_map: classes the detector predicts; 0: from the output's shape
   std::string decoder;          // coco_map: fastestdet | yolo_boxes_last | yolo_channels_first
   std::string dictionary;       // ctc_*: character dictionary (ppocr_keys_v1.txt)
-  bool use_space_char = true;   // ctc_*: the dictionary ends with an implicit space
-  int64_t num_classes = 0;      // 0: from the model output
-  double score_threshold = 0.001;
-  double nms_iou = 0.45;
-  int64_t max_detections = 100;
-  std::string class_names;      // coco_map: names file (one per line), for reports
-  int64_t positive_class = 1;   // f1
+  double conf_threshold = 0.001;  // coco_map: detections scoring below are dropped before NMS
+  double nms_iou = 0.45;          // coco_map: class-aware NMS IoU threshold
+  int64_t max_detections = 100;   // coco_map: per image after NMS
+  std::string category_ids;       // coco_map: coco80 | index | "" (coco80 for 80 classes, else index)
 };
 
 struct GlobalConfig {

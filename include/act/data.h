@@ -13,6 +13,10 @@
 #include "act/status.h"
 #include "act/tensor.h"
 
+namespace act::config {
+struct DatasetConfig;
+}  // namespace act::config
+
 namespace act::data {
 
 // A ground-truth box in the original image's pixel coordinates.
@@ -51,5 +55,10 @@ struct Batch {
   std::vector<std::optional<Label>> labels;
   int64_t size() const { return static_cast<int64_t>(labels.size()); }
 };
+
+// Builds a built-in data set from its config (Global.train_data / eval_data); the types are listed in
+// src/data/registry.cc. Errors name the config key and the file. Batching, shuffling, skip/limit and
+// prefetching are the Loader's (src/data/loader.h).
+Expected<std::unique_ptr<Dataset>> CreateDataset(const config::DatasetConfig& config);
 
 }  // namespace act::data

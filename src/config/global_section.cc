@@ -9,9 +9,8 @@ namespace {
 
 const std::vector<std::string> kGlobalKeys = {"model",     "save_dir",        "deploy_hardware", "train_data",
                                               "eval_data", "eval",            "max_metric_loss", "input_shapes"};
-const std::vector<std::string> kEvalKeys = {"metric",          "output",  "decoder",        "dictionary",
-                                            "use_space_char",  "num_classes", "score_threshold", "nms_iou",
-                                            "max_detections",  "class_names", "positive_class"};
+const std::vector<std::string> kEvalKeys = {"metric",         "output",  "num_classes",    "decoder",     "dictionary",
+                                            "conf_threshold", "nms_iou", "max_detections", "category_ids"};
 const std::vector<std::string> kMetrics = {"top1", "top5", "coco_map", "ctc_exact", "ctc_cer",
                                            "accuracy", "f1", "matthews", "agreement"};
 const std::vector<std::string> kDecoders = {"fastestdet", "yolo_boxes_last", "yolo_channels_first"};
@@ -47,13 +46,14 @@ Status ParseEval(const ParseContext& ctx, const YAML::Node& node, EvalConfig* e)
   ACT_RETURN_IF_ERROR(Read(ctx, node, path, "decoder", &e->decoder));
   if (!e->decoder.empty()) ACT_RETURN_IF_ERROR(CheckChoice(ctx, node, path, "decoder", e->decoder, kDecoders));
   ACT_RETURN_IF_ERROR(ReadPath(ctx, node, path, "dictionary", &e->dictionary));
-  ACT_RETURN_IF_ERROR(Read(ctx, node, path, "use_space_char", &e->use_space_char));
   ACT_RETURN_IF_ERROR(Read(ctx, node, path, "num_classes", &e->num_classes));
-  ACT_RETURN_IF_ERROR(Read(ctx, node, path, "score_threshold", &e->score_threshold));
+  ACT_RETURN_IF_ERROR(Read(ctx, node, path, "conf_threshold", &e->conf_threshold));
   ACT_RETURN_IF_ERROR(Read(ctx, node, path, "nms_iou", &e->nms_iou));
   ACT_RETURN_IF_ERROR(Read(ctx, node, path, "max_detections", &e->max_detections));
-  ACT_RETURN_IF_ERROR(ReadPath(ctx, node, path, "class_names", &e->class_names));
-  ACT_RETURN_IF_ERROR(Read(ctx, node, path, "positive_class", &e->positive_class));
+  ACT_RETURN_IF_ERROR(Read(ctx, node, path, "category_ids", &e->category_ids));
+  if (!e->category_ids.empty()) {
+    ACT_RETURN_IF_ERROR(CheckChoice(ctx, node, path, "category_ids", e->category_ids, {"coco80", "index"}));
+  }
   if (e->metric == "coco_map" && e->decoder.empty()) {
     return InvalidInput(Where(ctx, node, path + ".decoder") + ": metric coco_map needs a decoder, one of " +
                         Join(kDecoders, ", "));
@@ -126,13 +126,11 @@ void EmitGlobal(const Config& config, YAML::Node* root) {
   if (!g.eval.output.empty()) e["output"] = g.eval.output;
   if (!g.eval.decoder.empty()) e["decoder"] = g.eval.decoder;
   if (!g.eval.dictionary.empty()) e["dictionary"] = g.eval.dictionary;
-  e["use_space_char"] = g.eval.use_space_char;
   e["num_classes"] = g.eval.num_classes;
-  e["score_threshold"] = g.eval.score_threshold;
+  e["conf_threshold"] = g.eval.conf_threshold;
   e["nms_iou"] = g.eval.nms_iou;
   e["max_detections"] = g.eval.max_detections;
-  if (!g.eval.class_names.empty()) e["class_names"] = g.eval.class_names;
-  e["positive_class"] = g.eval.positive_class;
+  if (!g.eval.category_ids.empty()) e["category_ids"] = g.eval.category_ids;
   n["eval"] = e;
   n["max_metric_loss"] = g.max_metric_loss;
   if (!g.input_shapes.empty()) {
