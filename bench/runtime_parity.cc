@@ -1,0 +1,47 @@
+// runtime_parity MODEL NAME=d0,d1,... [--threads N]: runs MODEL on fixed-seed uniform inputs in our onednn
+// backend and in ONNX Runtime, and prints the max relative error of every output. With a model whose
+// intermediate values were added as outputs (bench/add_outputs.py), it finds the first op that differs.
+#include <cstdio>
+#include <random>
+
+#include "act/runtime.h"
+#include "test_support.h"
+
+int main(int argc, char** argv) {
+  using namespace act;
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: runtime_parity MODEL NAME=d0,d1,... [NAME=...]\n");
+    return 2;
+  }
+  std::map<std::string, Tensor> inputs;
+  std::mt19937 rng(1234);
+  std::uniform_real_distribution<float> dist(-1.f, 1.f);
+  for (int i = 2; i < argc; ++i) {
+    std::string arg = argv[i];
+    const size_t eq = arg.find('=');
+    Shape shape;
+    for (size_t p = eq + 1; p < arg.size();) {
+      size_t q = arg.find(',', p);
+      if (q == std::string::npos) q = arg.size();
+      shape.push_back(std::stoll(arg.substr(p, q - p)));
+      p = q + 1;
+    }
+    Tensor t(DType::kFloat32, shape);
+    for (int64_t k = 0; k < t.numel(); ++k) t.data<float>()[k] = dist(rng);
+    inputs[arg.substr(0, eq)] = t;
+  }
+  auto session = runtime::Session::Create(argv[1], {"onednn", 1});
+  if (!session.ok()) { std::fprintf(stderr, "%s\n", session.status().message().c_str()); return 1; }
+  auto ours = (*session)->Run(inputs);
+  if (!ours.ok()) { std::fprintf(stderr, "%s\n", ours.status().message().c_str()); return 1; }
+  auto ort = test::RunOrt(argv[1], inputs);
+  if (!ort.ok()) { std::fprintf(stderr, "%s\n", ort.status().message().c_str()); return 1; }
+  for (const std::string& name : (*session)->output_names()) {
+    const Tensor& a = ours->at(name);
+    auto it = ort->find(name);
+    if (it == ort->end()) { std::printf("%-40s missing in ORT\n", name.c_str()); continue; }
+    std::printf("%-40s %-18s err=%.3g\n", name.c_str(), ShapeToString(a.shape()).c_str(),
+                a.shape() == it->second.shape() ? test::MaxRelativeError(a, it->second) : -1.0);
+  }
+  return 0;
+}

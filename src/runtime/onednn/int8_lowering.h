@@ -1,0 +1,19 @@
+// INT8 lowering of QDQ models (ONNX Runtime's quantizer format: u8 activations with zero points, s8
+// per-channel symmetric weights, int32 bias through DequantizeLinear).
+//
+//   DQ(x_u8), DQ(w_s8), [DQ(b_s32)] → Conv/ConvTranspose/MatMul/Gemm → [Relu/Clip/…] → Q   ⇒  int8 primitive
+//   Q → DQ around Reshape/Transpose/MaxPool/Concat/… (same scale both sides)                ⇒  the op on u8 data
+//
+// Matched patterns run on int8 data and keep their outputs int8 for the next quantized layer; anything not
+// matched falls back to the FP32 path, where DequantizeLinear/QuantizeLinear are plain ops.
+#pragma once
+
+#include "act/status.h"
+#include "runtime/onednn/plan_builder.h"
+
+namespace act::runtime::onednn {
+
+// Lowers node `index` (and the nodes its pattern covers) when it starts an INT8 pattern; false otherwise.
+Expected<bool> TryBuildInt8(PlanBuilder& builder, int index);
+
+}  // namespace act::runtime::onednn

@@ -1,0 +1,103 @@
+// The oneDNN backend: one Plan per input-shape signature, built on first use and cached.
+#include <omp.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+
+#include "core/logging.h"
+#include "runtime/backend.h"
+#include "runtime/onednn/plan.h"
+#include "runtime/onednn/plan_builder.h"
+
+namespace act::runtime {
+namespace {
+
+// ACT_RUNTIME_DUMP=1 prints every planned kernel with the values it writes (layout, shape): a debugging aid.
+void Dump(const onednn::Plan& plan) {
+  for (const auto& k : plan.kernels) {
+    std::fprintf(stderr, "%-40s %-28s ->", k->label.c_str(), k->node_name.c_str());
+    for (int id : k->writes) {
+      const onednn::Value& v = plan.values[id];
+      std::fprintf(stderr, " %s%s%s", v.name.c_str(), ShapeToString(v.shape).c_str(), v.blocked ? "(blocked)" : "");
+    }
+    std::fprintf(stderr, "\n");
+  }
+  std::fprintf(stderr, "arena: %zu bytes\n", plan.arena_bytes());
+}
+
+class OnednnBackend : public Backend {
+ public:
+  OnednnBackend(ir::Graph graph, const SessionOptions& options)
+      : graph_(std::move(graph)), options_(options), engine_(dnnl::engine::kind::cpu, 0) {}
+
+  Expected<std::map<std::string, Tensor>> Run(const std::map<std::string, Tensor>& inputs) override {
+    if (options_.threads > 0) omp_set_num_threads(options_.threads);
+    std::string signature;
+    for (const ir::ValueInfo& in : graph_.inputs) {
+      auto it = inputs.find(in.name);
+      if (it == inputs.end()) return InvalidInput("input '" + in.name + "' is missing");
+      const Tensor& t = it->second;
+      if (in.dtype != DType::kUndefined && t.dtype() != in.dtype) {
+        return InvalidInput("input '" + in.name + "' must be " + DTypeName(in.dtype) + ", got " + DTypeName(t.dtype()));
+      }
+      if (in.shape) {
+        if (in.shape->size() != t.rank()) {
+          return InvalidInput("input '" + in.name + "' must have shape " + in.ShapeString() + ", got " + ShapeToString(t.shape()));
+        }
+        for (size_t d = 0; d < t.rank(); ++d) {
+          if ((*in.shape)[d].known() && (*in.shape)[d].value != t.dim(d)) {
+            return InvalidInput("input '" + in.name + "' must have shape " + in.ShapeString() + ", got " + ShapeToString(t.shape()));
+          }
+        }
+      }
+      signature += DTypeName(t.dtype()) + ShapeToString(t.shape()) + ";";
+    }
+    onednn::Plan* plan = nullptr;
+    for (auto& [sig, p] : plans_) if (sig == signature) plan = p.get();
+    try {
+      if (!plan) {
+        auto fresh = std::make_unique<onednn::Plan>(engine_);
+        onednn::PlanBuilder builder(graph_, *fresh);
+        ACT_RETURN_IF_ERROR(builder.Build(inputs));
+        ACT_RETURN_IF_ERROR(fresh->Finalize());
+        ACT_LOG(kInfo, "onednn: planned " << fresh->kernels.size() << " kernels, arena " << fresh->arena_bytes() / 1024
+                                           << " KiB for inputs " << signature);
+        if (std::getenv("ACT_RUNTIME_DUMP")) Dump(*fresh);
+        if (plans_.size() >= kMaxPlans) plans_.pop_front();
+        plans_.emplace_back(signature, std::move(fresh));
+        plan = plans_.back().second.get();
+      }
+      return plan->Run(inputs, options_.profile, &profile_);
+    } catch (const dnnl::error& e) {
+      return Internal(std::string("oneDNN error: ") + e.what());
+    }
+  }
+
+  std::vector<OpProfile> Profile() const override {
+    std::vector<OpProfile> result;
+    for (const auto& [label, p] : profile_) result.push_back(p);
+    return result;
+  }
+  void ResetProfile() override { profile_.clear(); }
+
+ private:
+  static constexpr size_t kMaxPlans = 16;
+  ir::Graph graph_;
+  SessionOptions options_;
+  dnnl::engine engine_;
+  std::deque<std::pair<std::string, std::unique_ptr<onednn::Plan>>> plans_;
+  std::map<std::string, OpProfile> profile_;
+};
+
+}  // namespace
+
+Expected<std::unique_ptr<Backend>> CreateOnednnBackend(ir::Graph graph, const SessionOptions& options) {
+  try {
+    return std::unique_ptr<Backend>(new OnednnBackend(std::move(graph), options));
+  } catch (const dnnl::error& e) {
+    return Internal(std::string("cannot create the oneDNN CPU engine: ") + e.what());
+  }
+}
+
+}  // namespace act::runtime

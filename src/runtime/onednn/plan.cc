@@ -1,0 +1,154 @@
+#include "runtime/onednn/plan.h"
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+
+namespace act::runtime::onednn {
+
+bool IsDnnlDType(DType dtype) {
+  return dtype == DType::kFloat32 || dtype == DType::kInt32 || dtype == DType::kInt8 || dtype == DType::kUInt8;
+}
+
+dnnl::memory::data_type ToDnnl(DType dtype) {
+  switch (dtype) {
+    case DType::kFloat32: return dnnl::memory::data_type::f32;
+    case DType::kInt32: return dnnl::memory::data_type::s32;
+    case DType::kInt8: return dnnl::memory::data_type::s8;
+    case DType::kUInt8: return dnnl::memory::data_type::u8;
+    default: return dnnl::memory::data_type::undef;
+  }
+}
+
+dnnl::memory::dims ToDims(const Shape& shape) {
+  if (shape.empty()) return {1};
+  return dnnl::memory::dims(shape.begin(), shape.end());
+}
+
+dnnl::memory::desc PlainDesc(const Shape& shape, DType dtype) {
+  dnnl::memory::dims dims = ToDims(shape);
+  dnnl::memory::dims strides(dims.size(), 1);
+  for (int i = static_cast<int>(dims.size()) - 2; i >= 0; --i) strides[i] = strides[i + 1] * std::max<int64_t>(dims[i + 1], 1);
+  return dnnl::memory::desc(dims, ToDnnl(dtype), strides);
+}
+
+View Plan::ViewOf(int id) const {
+  const Value& v = values[id];
+  return View{v.dtype, v.shape, v.data};
+}
+
+namespace {
+constexpr size_t kAlignment = 64;
+size_t AlignUp(size_t n) { return (n + kAlignment - 1) / kAlignment * kAlignment; }
+int Root(const std::deque<Value>& values, int id) {
+  while (values[id].alias_of >= 0) id = values[id].alias_of;
+  return id;
+}
+}  // namespace
+
+Status Plan::Finalize() {
+  // 1. Liveness of every buffer owner (aliases extend their owner's life).
+  for (auto& v : values) { v.first_kernel = INT_MAX; v.last_kernel = -1; }
+  for (int id : input_ids) values[Root(values, id)].first_kernel = -1;
+  for (int k = 0; k < static_cast<int>(kernels.size()); ++k) {
+    for (int id : kernels[k]->writes) {
+      Value& r = values[Root(values, id)];
+      r.first_kernel = std::min(r.first_kernel, k);
+      r.last_kernel = std::max(r.last_kernel, k);
+    }
+    for (int id : kernels[k]->reads) {
+      Value& r = values[Root(values, id)];
+      r.last_kernel = std::max(r.last_kernel, k);
+      r.first_kernel = std::min(r.first_kernel, k);
+    }
+  }
+  for (const auto& [name, id] : outputs) values[Root(values, id)].last_kernel = INT_MAX;
+
+  // 2. Place owners largest first at the lowest offset that no live-overlapping owner occupies.
+  std::vector<int> owners;
+  for (int id = 0; id < static_cast<int>(values.size()); ++id) {
+    const Value& v = values[id];
+    if (!v.is_const && v.alias_of < 0 && v.nbytes > 0 && v.last_kernel >= -1 && v.first_kernel != INT_MAX) {
+      owners.push_back(id);
+    }
+  }
+  std::sort(owners.begin(), owners.end(), [&](int a, int b) { return values[a].nbytes > values[b].nbytes; });
+  std::vector<int> placed;
+  arena_size_ = 0;
+  for (int id : owners) {
+    Value& v = values[id];
+    std::vector<std::pair<size_t, size_t>> busy;  // [begin, end) of overlapping owners
+    for (int p : placed) {
+      const Value& o = values[p];
+      if (o.first_kernel <= v.last_kernel && v.first_kernel <= o.last_kernel) {
+        busy.emplace_back(o.offset, o.offset + AlignUp(o.nbytes));
+      }
+    }
+    std::sort(busy.begin(), busy.end());
+    size_t offset = 0;
+    for (const auto& [begin, end] : busy) {
+      if (offset + v.nbytes <= begin) break;
+      offset = std::max(offset, end);
+    }
+    v.offset = offset;
+    arena_size_ = std::max(arena_size_, offset + AlignUp(v.nbytes));
+    placed.push_back(id);
+  }
+  arena_storage_.reset(new std::byte[arena_size_ + kAlignment]);
+  arena_ = reinterpret_cast<std::byte*>(AlignUp(reinterpret_cast<size_t>(arena_storage_.get())));
+  std::memset(arena_, 0, arena_size_);
+
+  // 3. Bind data pointers and oneDNN memories.
+  for (int id = 0; id < static_cast<int>(values.size()); ++id) {
+    Value& v = values[id];
+    if (v.is_const) {
+      v.data = v.constant.raw_data();
+    } else {
+      const Value& owner = values[Root(values, id)];
+      v.data = owner.nbytes > 0 ? arena_ + owner.offset : nullptr;
+    }
+    if (IsDnnlDType(v.dtype) && v.md.data.ndims > 0) {
+      v.mem = dnnl::memory(v.md, engine_, v.data ? v.data : DNNL_MEMORY_NONE);
+    }
+  }
+  for (auto& kernel : kernels) {
+    Status s = kernel->Bind(*this);
+    if (!s.ok()) return s.WithContext("preparing " + kernel->label + " '" + kernel->node_name + "'");
+  }
+  return Status::Ok();
+}
+
+Expected<std::map<std::string, Tensor>> Plan::Run(const std::map<std::string, Tensor>& inputs, bool profile,
+                                                  std::map<std::string, OpProfile>* profile_out) {
+  for (int id : input_ids) {
+    Value& v = values[id];
+    const Tensor& t = inputs.at(v.name);
+    if (t.nbytes() != v.nbytes) return Internal("input '" + v.name + "' size changed within a plan");
+    if (v.nbytes) std::memcpy(v.data, t.raw_data(), v.nbytes);
+  }
+  for (auto& kernel : kernels) {
+    if (!profile) {
+      Status s = kernel->Execute(*this);
+      if (!s.ok()) return s.WithContext(kernel->label + " '" + kernel->node_name + "'");
+      continue;
+    }
+    const auto start = std::chrono::steady_clock::now();
+    Status s = kernel->Execute(*this);
+    stream_.wait();
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    if (!s.ok()) return s.WithContext(kernel->label + " '" + kernel->node_name + "'");
+    OpProfile& p = (*profile_out)[kernel->label];
+    p.op_type = kernel->label;
+    p.calls++;
+    p.total_ms += ms;
+  }
+  stream_.wait();
+  std::map<std::string, Tensor> result;
+  for (const auto& [name, id] : outputs) {
+    const Value& v = values[id];
+    result[name] = Tensor::FromBytes(v.dtype, v.shape, v.data, v.nbytes);
+  }
+  return result;
+}
+
+}  // namespace act::runtime::onednn

@@ -1,0 +1,113 @@
+// The oneDNN backend's execution plan for one set of input shapes: every value's dtype, shape and memory
+// layout, the kernels in execution order, and one arena holding every intermediate buffer.
+//
+// A plan is built once per input-shape signature (onednn_backend.cc) and then run many times: Run copies
+// the inputs into their buffers, executes the kernels, and copies the outputs out; nothing is allocated in
+// between. Values whose data is known when planning (initializers, shape computations, folded weights) are
+// constants and live outside the arena.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "act/runtime.h"
+#include "act/status.h"
+#include "act/tensor.h"
+
+namespace act::runtime::onednn {
+
+// A non-owning view of a plain (dense row-major) buffer; what the reference kernels read and write.
+struct View {
+  DType dtype = DType::kUndefined;
+  Shape shape;
+  void* data = nullptr;  // nullptr while planning: only dtype and shape are asked for then
+  int64_t numel() const { return NumElements(shape); }
+  template <typename T> T* as() const { return static_cast<T*>(data); }
+};
+
+// Quantization of an INT8 value: real = scale · (q − zero_point).
+struct QuantParams {
+  float scale = 0;
+  int32_t zero_point = 0;
+  bool defined() const { return scale > 0; }
+};
+
+struct Value {
+  std::string name;
+  DType dtype = DType::kUndefined;
+  Shape shape;                  // logical (ONNX) shape
+  dnnl::memory::desc md;        // physical layout; zero desc for dtypes oneDNN lacks (int64, bool)
+  bool blocked = false;         // md is not the plain row-major layout of `shape`
+  bool is_const = false;
+  Tensor constant;              // data of a constant value
+  QuantParams quant;            // for u8/s8 values produced by the INT8 path
+  int alias_of = -1;            // shares the buffer of this value (Reshape, Squeeze, ...)
+  size_t nbytes = 0;
+  int first_kernel = -1, last_kernel = -1;  // liveness, in kernel order
+  size_t offset = 0;
+  void* data = nullptr;
+  dnnl::memory mem;             // bound after memory planning for oneDNN dtypes
+};
+
+class Plan;
+
+// One step of the plan. `reads`/`writes` list value ids (used for liveness); Execute reads the bound
+// buffers of those values.
+class Kernel {
+ public:
+  virtual ~Kernel() = default;
+  // Called once after buffers are placed (create dnnl::memory argument maps and the like).
+  virtual Status Bind(Plan& plan) { return Status::Ok(); }
+  virtual Status Execute(Plan& plan) = 0;
+
+  std::string label;            // op type(s) for the profile, e.g. "Conv+BatchNormalization+Relu"
+  std::string node_name;        // for messages
+  std::vector<int> reads, writes;
+};
+
+bool IsDnnlDType(DType dtype);
+dnnl::memory::data_type ToDnnl(DType dtype);
+// Dense row-major layout of `shape` (scalars become {1}).
+dnnl::memory::desc PlainDesc(const Shape& shape, DType dtype);
+dnnl::memory::dims ToDims(const Shape& shape);
+
+class Plan {
+ public:
+  explicit Plan(dnnl::engine engine) : engine_(std::move(engine)), stream_(engine_) {}
+
+  dnnl::engine& engine() { return engine_; }
+  dnnl::stream& stream() { return stream_; }
+
+  std::deque<Value> values;  // deque: references stay valid while the builder adds values
+  std::unordered_map<std::string, int> ids;  // ONNX value name → id (the id that currently holds it)
+  std::vector<std::unique_ptr<Kernel>> kernels;
+  std::vector<int> input_ids;                // graph inputs, in graph order
+  std::vector<std::pair<std::string, int>> outputs;  // graph output name → value id
+
+  View ViewOf(int id) const;
+  dnnl::memory& Mem(int id) { return values[id].mem; }
+
+  // Places every non-constant value in the arena (values with disjoint lifetimes share bytes), then binds
+  // the kernels. Called once after the last kernel is added.
+  Status Finalize();
+  size_t arena_bytes() const { return arena_size_; }
+
+  Expected<std::map<std::string, Tensor>> Run(const std::map<std::string, Tensor>& inputs, bool profile,
+                                              std::map<std::string, OpProfile>* profile_out);
+
+ private:
+  dnnl::engine engine_;
+  dnnl::stream stream_;
+  std::unique_ptr<std::byte[]> arena_storage_;
+  std::byte* arena_ = nullptr;
+  size_t arena_size_ = 0;
+};
+
+}  // namespace act::runtime::onednn

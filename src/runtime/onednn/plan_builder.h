@@ -1,0 +1,74 @@
+// PlanBuilder: turns a normalized graph plus concrete input shapes into a Plan.
+//
+// Nodes are visited in topological order. Each is either folded (all inputs known when planning: the
+// reference kernel computes it now), lowered to a oneDNN kernel (which may absorb the element-wise nodes
+// after it as post-ops and mark them consumed), or run by a reference kernel on plain buffers. Values keep
+// the layout their producer chose; a reorder to the plain layout is inserted only where a plain C++ kernel
+// (or a graph output) needs one, and shared by all such readers.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+#include "runtime/onednn/plan.h"
+
+namespace act::runtime::onednn {
+
+class PlanBuilder {
+ public:
+  PlanBuilder(const ir::Graph& graph, Plan& plan);
+
+  // Builds every node, then adds the plain conversions of graph outputs. Does not Finalize the plan.
+  Status Build(const std::map<std::string, Tensor>& inputs);
+
+  const ir::Graph& graph() const { return graph_; }
+  int64_t opset() const { return opset_; }
+  Plan& plan() { return plan_; }
+  dnnl::engine& engine() { return plan_.engine(); }
+
+  // ---- values ----
+  // Id of a value already produced (or an initializer, added on first use); error naming it otherwise.
+  Expected<int> Id(const std::string& name);
+  bool Has(const std::string& name) const;
+  // The constant behind a value (initializer or folded), or nullptr.
+  const Tensor* Const(const std::string& name);
+  Value& V(int id) { return plan_.values[id]; }
+  int AddValue(const std::string& name, DType dtype, const Shape& shape, const dnnl::memory::desc& md);
+  int AddPlainValue(const std::string& name, DType dtype, const Shape& shape);
+  int AddConst(const std::string& name, Tensor tensor);
+  // The value in plain row-major layout (a shared reorder is added when it is blocked).
+  Expected<int> Plain(int id);
+  // The value in layout `md` (a reorder is added when it differs).
+  Expected<int> Reordered(int id, const dnnl::memory::desc& md);
+
+  // ---- graph structure ----
+  // Nodes not yet consumed that read `value`.
+  std::vector<int> Consumers(const std::string& value) const;
+  // The single consumer of `value`, or -1 (none, several, or `value` is a graph output).
+  int SoleConsumer(const std::string& value) const;
+  bool IsGraphOutput(const std::string& value) const { return graph_.IsGraphOutput(value); }
+  void Consume(int node_index) { consumed_[node_index] = true; }
+  bool Consumed(int node_index) const { return consumed_[node_index]; }
+  // Position of the node producing `value` (−1 for inputs and initializers).
+  int Producer(const std::string& value) const { return graph_.Producer(value); }
+
+  void AddKernel(std::unique_ptr<Kernel> kernel) { plan_.kernels.push_back(std::move(kernel)); }
+
+  // Runs node `index` with its reference kernel (plain buffers).
+  Status BuildReference(int index);
+
+ private:
+  Status BuildNode(int index);
+  Status Fold(int index);
+
+  const ir::Graph& graph_;
+  Plan& plan_;
+  int64_t opset_;
+  std::vector<bool> consumed_;
+  std::map<int, int> plain_of_;  // value id → id of its plain copy
+};
+
+}  // namespace act::runtime::onednn

@@ -1,0 +1,104 @@
+// FP32 parity of the onednn backend with ONNX Runtime on the real models (DESIGN.md: ORT is the
+// independent reference). Inputs are fixed-seed uniform noise in the models' input range; the tolerance
+// is 1e-4 of the output's largest magnitude: both engines compute in float32 with different summation
+// orders and kernels (Winograd-free direct/GEMM convolutions), which leaves differences around 1e-6
+// relative per layer; 1e-4 leaves room for depth without hiding a wrong kernel (those give ≥ 1e-2).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <random>
+
+#include "act/runtime.h"
+#include "test_support.h"
+
+namespace act::runtime {
+namespace {
+
+Tensor Uniform(const Shape& shape, float lo, float hi, uint32_t seed) {
+  Tensor t(DType::kFloat32, shape);
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = dist(rng);
+  return t;
+}
+
+// A smooth image-like pattern in [lo, hi] (sums of low-frequency sinusoids per channel): noise drives
+// detectors to extreme logits where a sigmoid turns 1e-6 relative logit differences into 1e-4 ones.
+Tensor Smooth(const Shape& shape, float lo, float hi) {
+  Tensor t(DType::kFloat32, shape);
+  const int64_t c = shape[1], h = shape[2], w = shape[3];
+  float* p = t.data<float>();
+  for (int64_t n = 0; n < shape[0]; ++n)
+    for (int64_t k = 0; k < c; ++k)
+      for (int64_t y = 0; y < h; ++y)
+        for (int64_t x = 0; x < w; ++x) {
+          const float v = 0.5f + 0.25f * std::sin(0.07f * x * (k + 1) + 0.3f * n) + 0.25f * std::cos(0.05f * y * (k + 2));
+          *p++ = lo + (hi - lo) * v;
+        }
+  return t;
+}
+
+void ExpectParity(const std::string& model, const std::string& input, const Shape& shape, float lo, float hi,
+                  double tolerance = 1e-4, bool smooth = false) {
+  if (!test::OrtAvailable()) GTEST_SKIP() << "ONNX Runtime (node + onnxruntime-node) is not installed";
+  auto session = Session::Create(model, {"onednn", 1});
+  ASSERT_TRUE(session.ok()) << session.status().message();
+  std::map<std::string, Tensor> inputs = {{input, smooth ? Smooth(shape, lo, hi) : Uniform(shape, lo, hi, 1234)}};
+  auto ours = (*session)->Run(inputs);
+  ASSERT_TRUE(ours.ok()) << ours.status().message();
+  // A second run reuses the plan and its buffers: it must give the same numbers.
+  auto again = (*session)->Run(inputs);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  auto ort = test::RunOrt(model, inputs);
+  ASSERT_TRUE(ort.ok()) << ort.status().message();
+  ASSERT_EQ(ours->size(), ort->size());
+  for (const auto& [name, ref] : *ort) {
+    ASSERT_TRUE(ours->count(name)) << "missing output " << name;
+    const Tensor& got = ours->at(name);
+    ASSERT_EQ(got.shape(), ref.shape()) << name;
+    const double err = test::MaxRelativeError(got, ref);
+    EXPECT_LE(err, tolerance) << model << " output " << name;
+    EXPECT_EQ(test::MaxRelativeError(again->at(name), got), 0.0) << "second run differs";
+  }
+}
+
+TEST(RuntimeParity, MnistCnn) {
+  const std::string model = test::SharedDataPath("mnist/mnist_cnn.onnx");
+  ACT_SKIP_IF_EMPTY(model, "mnist_cnn.onnx");
+  ExpectParity(model, "input", {1, 1, 28, 28}, -1.f, 1.f);
+  ExpectParity(model, "input", {4, 1, 28, 28}, -1.f, 1.f);
+}
+
+TEST(RuntimeParity, FastestDet) {
+  const std::string model = test::SharedDataPath("fastestdet/FastestDet.onnx");
+  ACT_SKIP_IF_EMPTY(model, "FastestDet.onnx");
+  ExpectParity(model, "input.1", {1, 3, 352, 352}, 0.f, 1.f);
+}
+
+TEST(RuntimeParity, PpOcrV4Rec) {
+  const std::string model = test::OcrModelPath("ch_PP-OCRv4_rec_infer.onnx");
+  ACT_SKIP_IF_EMPTY(model, "PP-OCRv4 recognizer");
+  ExpectParity(model, "x", {1, 3, 48, 320}, -1.f, 1.f);
+}
+
+TEST(RuntimeParity, PpOcrV4Det) {
+  const std::string model = test::OcrModelPath("ch_PP-OCRv4_det_infer.onnx");
+  ACT_SKIP_IF_EMPTY(model, "PP-OCRv4 detector");
+  ExpectParity(model, "x", {1, 3, 320, 320}, -1.f, 1.f, 1e-4, /*smooth=*/true);
+}
+
+TEST(RuntimeParity, PpOcrMobileCls) {
+  const std::string model = test::OcrModelPath("ch_ppocr_mobile_v2.0_cls_infer.onnx");
+  ACT_SKIP_IF_EMPTY(model, "PP-OCR direction classifier");
+  ExpectParity(model, "x", {1, 3, 48, 192}, -1.f, 1.f);
+}
+
+TEST(RuntimeParity, FashionFixture) {
+  const std::string model = test::RepoPath("examples/fashion_mnist/fashion_cnn.onnx");
+  if (!std::ifstream(model).good()) GTEST_SKIP() << "examples/fashion_mnist/fashion_cnn.onnx not generated yet";
+  ExpectParity(model, "input", {2, 1, 28, 28}, -1.f, 1.f);
+}
+
+}  // namespace
+}  // namespace act::runtime
