@@ -1,5 +1,7 @@
 #include "metrics/coco_map.h"
 
+#include <algorithm>
+
 #include "core/strings.h"
 #include "metrics/coco_categories.h"
 #include "metrics/output_select.h"
@@ -80,9 +82,16 @@ Status CocoMapMetric::Update(const std::map<std::string, Tensor>& outputs,
                                                             label.image_width, label.image_height));
     std::vector<Detection> decoded = DecodeDetections(decoder_, output, static_cast<int64_t>(i),
                                                       config_.conf_threshold, in_w, in_h);
-    for (Detection& d : decoded) mapping.Apply(d);
+    const float w = static_cast<float>(label.image_width), h = static_cast<float>(label.image_height);
+    for (Detection& d : decoded) {
+      mapping.Apply(d);
+      // Ground truth lies inside the image, so the part of a box outside it can only cost IoU.
+      d.x0 = std::clamp(d.x0, 0.0f, w), d.x1 = std::clamp(d.x1, 0.0f, w);
+      d.y0 = std::clamp(d.y0, 0.0f, h), d.y1 = std::clamp(d.y1, 0.0f, h);
+    }
     ImageDetections image;
-    image.detections = NonMaxSuppression(std::move(decoded), config_.nms_iou);
+    // Boxes past max_detections of a class would not count (average_precision.h): stop there.
+    image.detections = NonMaxSuppression(std::move(decoded), config_.nms_iou, config_.max_detections);
     num_detections_ += static_cast<int64_t>(image.detections.size());
     for (const data::Box& box : label.boxes) {
       ACT_ASSIGN_OR_RETURN(int64_t c, ClassOfCategory(box.category, num_classes, label));

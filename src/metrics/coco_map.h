@@ -1,5 +1,6 @@
 // `coco_map`: a detector's mAP on COCO-style labels. Per image: decode the output (detection_decoders.h),
-// map boxes back to the original image, class-aware NMS, then COCO's AP (average_precision.h).
+// map boxes back to the original image and clip them to it, class-aware NMS, then COCO's AP
+// (average_precision.h).
 // Headline: mAP@0.5. Details: map50_95, map75, classes (with ground truth), images, detections.
 #pragma once
 

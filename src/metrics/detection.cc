@@ -17,21 +17,37 @@ double BoxIoU(float ax0, float ay0, float ax1, float ay1, float bx0, float by0, 
   return uni > 0 ? inter / uni : 0.0;
 }
 
-std::vector<Detection> NonMaxSuppression(std::vector<Detection> detections, float iou_threshold) {
+std::vector<Detection> NonMaxSuppression(std::vector<Detection> detections, float iou_threshold,
+                                         int64_t max_per_class) {
   // Grouped by class, then by descending score (stable): suppression only compares boxes within a group.
   std::stable_sort(detections.begin(), detections.end(), [](const Detection& a, const Detection& b) {
     return a.class_index != b.class_index ? a.class_index < b.class_index : a.score > b.score;
   });
+  std::vector<float> area(detections.size());
+  for (size_t i = 0; i < detections.size(); ++i) {
+    const Detection& d = detections[i];
+    area[i] = std::max(0.0f, d.x1 - d.x0) * std::max(0.0f, d.y1 - d.y0);
+  }
   std::vector<Detection> kept;
-  std::vector<bool> suppressed(detections.size(), false);
+  std::vector<uint8_t> suppressed(detections.size(), 0);
   for (size_t begin = 0; begin < detections.size();) {
     size_t end = begin;
     while (end < detections.size() && detections[end].class_index == detections[begin].class_index) ++end;
-    for (size_t i = begin; i < end; ++i) {
+    int64_t kept_in_class = 0;
+    for (size_t i = begin; i < end && kept_in_class < max_per_class; ++i) {
       if (suppressed[i]) continue;
-      kept.push_back(detections[i]);
+      const Detection& a = detections[i];
+      kept.push_back(a);
+      ++kept_in_class;
       for (size_t j = i + 1; j < end; ++j) {
-        if (!suppressed[j] && BoxIoU(detections[i], detections[j]) > iou_threshold) suppressed[j] = true;
+        if (suppressed[j]) continue;
+        const Detection& b = detections[j];
+        const float iw = std::min(a.x1, b.x1) - std::max(a.x0, b.x0);
+        const float ih = std::min(a.y1, b.y1) - std::max(a.y0, b.y0);
+        if (iw <= 0 || ih <= 0) continue;
+        // IoU > t  ⇔  inter > t · union (union > 0 here, since inter > 0).
+        const float inter = iw * ih;
+        if (inter > iou_threshold * (area[i] + area[j] - inter)) suppressed[j] = 1;
       }
     }
     begin = end;

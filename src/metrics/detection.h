@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -26,8 +27,9 @@ inline double BoxIoU(const Detection& a, const Detection& b) {
 
 // Class-aware greedy non-maximum suppression: visits boxes by descending score (stable on ties) and drops
 // every later box of the same class whose IoU with a kept one is above `iou_threshold`. Returns the kept
-// boxes by descending score.
-std::vector<Detection> NonMaxSuppression(std::vector<Detection> detections, float iou_threshold);
+// boxes by descending score; at most `max_per_class` of each class (the best ones).
+std::vector<Detection> NonMaxSuppression(std::vector<Detection> detections, float iou_threshold,
+                                         int64_t max_per_class = std::numeric_limits<int64_t>::max());
 
 // How an image was fitted to the network input, so boxes can be mapped back:
 //   stretch:          input = image · (in_w / img_w, in_h / img_h)
