@@ -14,6 +14,12 @@ namespace {
 
 using test::ClassLabels;
 
+MetricConfig Named(const std::string& name) {
+  MetricConfig c;
+  c.name = name;
+  return c;
+}
+
 data::Batch MakeBatch(const std::vector<float>& x, const std::vector<int64_t>& labels) {
   data::Batch b;
   b.inputs["x"] = Tensor::FromVector<float>({static_cast<int64_t>(x.size()), 1}, x);
@@ -39,7 +45,7 @@ class EvaluatorTest : public ::testing::Test {
 
 TEST_F(EvaluatorTest, RunsTheModelOverAllBatches) {
   // Batch 1: x = [1, −1, 2] labels [1, 0, 0] → 2 right. Batch 2: x = [−3] label 0 → right. 3/4.
-  auto metric = CreateMetric({"top1"});
+  auto metric = CreateMetric(Named("top1"));
   ASSERT_TRUE(metric.ok());
   auto result = Evaluate(SignModel, BatchesFrom({MakeBatch({1, -1, 2}, {1, 0, 0}), MakeBatch({-3}, {0})}), **metric);
   ASSERT_TRUE(result.ok()) << result.status().ToString();
@@ -83,7 +89,7 @@ TEST_F(EvaluatorTest, ErrorsNameTheBatch) {
     if (++calls == 2) return Failure("node Conv_3 (Conv): kernel failed");
     return SignModel(in);
   };
-  auto metric = CreateMetric({"top1"});
+  auto metric = CreateMetric(Named("top1"));
   auto result = Evaluate(failing, BatchesFrom({MakeBatch({1, 2}, {1, 1}), MakeBatch({1}, {1})}), **metric);
   ASSERT_FALSE(result.ok());
   EXPECT_NE(result.status().message().find("batch 1 (samples 2..2)"), std::string::npos) << result.status().message();
@@ -94,7 +100,7 @@ TEST_F(EvaluatorTest, ErrorsNameTheBatch) {
 }
 
 TEST_F(EvaluatorTest, AgreementNeedsAndUsesTheReference) {
-  auto metric = CreateMetric({"agreement"});
+  auto metric = CreateMetric(Named("agreement"));
   ASSERT_TRUE(metric.ok());
   auto batches = [] { return BatchesFrom({MakeBatch({1, -1, 2, 0.5f}, {-1, -1, -1, -1})}); };
   EXPECT_EQ(Evaluate(SignModel, batches(), **metric).status().code(), StatusCode::kInvalidInput);
@@ -130,11 +136,11 @@ TEST_F(EvaluatorTest, RegistryKnowsEveryDocumentedMetric) {
     EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
   }
   for (const auto& name : {"top1", "top5", "accuracy", "f1", "matthews", "agreement"}) {
-    auto m = CreateMetric({name});
+    auto m = CreateMetric(Named(name));
     ASSERT_TRUE(m.ok()) << name;
     EXPECT_EQ((*m)->name(), name);
   }
-  auto unknown = CreateMetric({"top_1"});
+  auto unknown = CreateMetric(Named("top_1"));
   EXPECT_EQ(unknown.status().code(), StatusCode::kNotFound);
   EXPECT_NE(unknown.status().message().find("did you mean 'top1'"), std::string::npos) << unknown.status().message();
   MetricConfig map;
