@@ -5,7 +5,9 @@
 //   avg (reducer AbsMax × aggregator Mean; PaddleSlim's `avg`):
 //     1. For each batch, m_b = max |x| over the batch.
 //     2. T = mean_b m_b — less sensitive than abs_max to one outlier batch.
-//   Both then report [max(min, -T), min(max, T)] (Observer::ClipRange).
+//   min_max: PaddleSlim's name for the global [min, max]; with ranges clipped as [max(min, -T), min(max, T)]
+//     and T = max|x| that is exactly abs_max's range, so it is abs_max under its own name.
+//   All then report [max(min, -T), min(max, T)] (Observer::ClipRange).
 #pragma once
 
 #include "quant/observer.h"
@@ -28,6 +30,7 @@ class ReducedObserver : public Observer {
 };
 
 std::unique_ptr<Observer> MakeAbsMaxObserver(const ObserverOptions& options);
+std::unique_ptr<Observer> MakeMinMaxObserver(const ObserverOptions& options);
 std::unique_ptr<Observer> MakeAvgObserver(const ObserverOptions& options);
 
 }  // namespace act::quant

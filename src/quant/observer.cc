@@ -93,6 +93,9 @@ Status ReducedObserver::ObserveImpl(const float* data, int64_t count) {
 std::unique_ptr<Observer> MakeAbsMaxObserver(const ObserverOptions& options) {
   return std::make_unique<ReducedObserver>(options, "abs_max", Aggregator::kMax);
 }
+std::unique_ptr<Observer> MakeMinMaxObserver(const ObserverOptions& options) {
+  return std::make_unique<ReducedObserver>(options, "min_max", Aggregator::kMax);
+}
 std::unique_ptr<Observer> MakeAvgObserver(const ObserverOptions& options) {
   return std::make_unique<ReducedObserver>(options, "avg", Aggregator::kMean);
 }
@@ -115,6 +118,7 @@ std::vector<double> HistogramObserver::CandidateThresholds(double from_fraction,
 const std::vector<ObserverAlgorithm>& ObserverAlgorithms() {
   static const std::vector<ObserverAlgorithm> kAlgorithms = {
       {"abs_max", "max |x| over all batches", &MakeAbsMaxObserver},
+      {"min_max", "global min and max (the same range as abs_max: ranges are [max(min,-T), min(max,T)])", &MakeMinMaxObserver},
       {"avg", "mean over batches of the per-batch max |x|", &MakeAvgObserver},
       {"hist", "percentile hist_percent of |x| from a histogram", &MakePercentileObserver},
       {"mse", "threshold minimising the quantization MSE over the histogram", &MakeMseObserver},

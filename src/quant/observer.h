@@ -96,7 +96,7 @@ struct ObserverAlgorithm {
   const char* description;
   std::unique_ptr<Observer> (*make)(const ObserverOptions& options);
 };
-// abs_max, avg, hist, mse, KL, emd (in that order).
+// abs_max, min_max, avg, hist, mse, KL, emd (in that order).
 const std::vector<ObserverAlgorithm>& ObserverAlgorithms();
 // The observer for `algo`; an unknown name is an error suggesting the nearest one.
 Expected<std::unique_ptr<Observer>> MakeObserver(const std::string& algo, const ObserverOptions& options);

@@ -98,7 +98,7 @@ TEST(Observers, AbsMaxAndAvgByHand) {
 TEST(Observers, RegistryListsAcTAlgorithmsAndSuggests) {
   std::vector<std::string> names;
   for (const auto& a : ObserverAlgorithms()) names.push_back(a.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"abs_max", "avg", "hist", "mse", "KL", "emd"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"abs_max", "min_max", "avg", "hist", "mse", "KL", "emd"}));
   auto bad = MakeObserver("kl", {});
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("did you mean 'KL'"), std::string::npos) << bad.status().message();

@@ -1,0 +1,142 @@
+#include "quant/ptq.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <memory>
+
+#include "core/logging.h"
+#include "core/progress.h"
+#include "core/strings.h"
+#include "exec/runner.h"
+#include "ir/checker.h"
+#include "ir/passes/pass.h"
+
+namespace act::quant {
+
+Expected<PtqOptions> PtqOptionsFromQuantPost(const config::QuantPostConfig& qp, const std::string& hardware) {
+  PtqOptions o;
+  std::vector<std::string> algos;
+  for (const auto& a : ObserverAlgorithms()) algos.push_back(a.name);
+  if (std::find(algos.begin(), algos.end(), qp.algo) == algos.end()) {
+    return InvalidInput("QuantPost.algo: unknown algorithm '" + qp.algo + "'" + DidYouMean(qp.algo, algos) +
+                        "; expected one of " + Join(algos, ", "));
+  }
+  o.algo = qp.algo;
+  o.hist_percent = qp.hist_percent;
+  o.batch_nums = qp.batch_nums;
+  o.is_full_quantize = qp.is_full_quantize;
+  auto wt = ParseWeightQuantizeType(qp.weight_quantize_type);
+  if (!wt.ok()) return wt.status().WithContext("QuantPost.weight_quantize_type");
+  o.weight_quantize_type = *wt;
+  if (qp.weight_bits < 2 || qp.weight_bits > 8) {
+    return InvalidInput("QuantPost.weight_bits: " + std::to_string(qp.weight_bits) + " (expected 2..8)");
+  }
+  if (qp.activation_bits != 8) {
+    return Unsupported("QuantPost.activation_bits: " + std::to_string(qp.activation_bits) +
+                       " (ONNX QuantizeLinear and ONNX Runtime's integer kernels take 8-bit activations)");
+  }
+  o.weight_bits = static_cast<int>(qp.weight_bits);
+  o.activation_bits = 8;
+  o.quantize_op_types.clear();
+  const std::map<std::string, std::vector<std::string>> kPaddleToOnnx = {
+      {"conv2d", {"Conv"}}, {"depthwise_conv2d", {"Conv"}}, {"conv2d_transpose", {"ConvTranspose"}},
+      {"mul", {"MatMul", "Gemm"}}, {"matmul", {"MatMul", "Gemm"}}, {"matmul_v2", {"MatMul", "Gemm"}},
+      {"Conv", {"Conv"}}, {"ConvTranspose", {"ConvTranspose"}}, {"MatMul", {"MatMul"}}, {"Gemm", {"Gemm"}},
+      {"Add", {"Add"}}, {"Mul", {"Mul"}}, {"Sigmoid", {"Sigmoid"}}, {"Softmax", {"Softmax"}},
+      {"AveragePool", {"AveragePool"}}, {"GlobalAveragePool", {"GlobalAveragePool"}}, {"Concat", {"Concat"}},
+      {"LeakyRelu", {"LeakyRelu"}}, {"Where", {"Where"}}};
+  std::vector<std::string> known;
+  for (const auto& [k, v] : kPaddleToOnnx) known.push_back(k);
+  for (const auto& name : qp.quantize_op_types) {
+    auto it = kPaddleToOnnx.find(name);
+    if (it == kPaddleToOnnx.end()) {
+      return InvalidInput("QuantPost.quantize_op_types: unknown op '" + name + "'" + DidYouMean(name, known) +
+                          "; expected Paddle names (conv2d, depthwise_conv2d, conv2d_transpose, mul, matmul, "
+                          "matmul_v2) or ONNX op types with integer kernels");
+    }
+    o.quantize_op_types.insert(it->second.begin(), it->second.end());
+  }
+  o.skip_tensor_list.insert(qp.skip_tensor_list.begin(), qp.skip_tensor_list.end());
+  ACT_ASSIGN_OR_RETURN(QuantScheme scheme, SchemeForHardware(hardware));
+  (void)scheme;
+  o.deploy_hardware = hardware;
+  return o;
+}
+
+Expected<PtqResult> RunPtq(const ir::Graph& fp32, const BatchSource& next_batch, const PtqOptions& options) {
+  PtqResult result;
+  // 1. Normalise and fold.
+  result.folded = fp32;
+  ACT_RETURN_IF_ERROR(ir::Normalize(result.folded, "PTQ input model"));
+  if (options.fold) {
+    ACT_ASSIGN_OR_RETURN(bool bn, ir::FoldBatchNorm(result.folded));
+    ACT_ASSIGN_OR_RETURN(bool affine, ir::FoldAffine(result.folded));
+    ACT_LOG(kInfo, "PTQ: folded BatchNormalization: " << (bn ? "yes" : "none") << ", affine Mul/Add: "
+                                                      << (affine ? "yes" : "none"));
+    if (bn || affine) ACT_RETURN_IF_ERROR(ir::InferShapes(result.folded, "folded model"));
+  }
+  // 2. What to calibrate.
+  ACT_ASSIGN_OR_RETURN(QuantScheme scheme, SchemeForHardware(options.deploy_hardware));
+  scheme.weight_type = options.weight_quantize_type;
+  scheme.weight_bits = options.weight_bits;
+  scheme.activation_bits = options.activation_bits;
+  ir::QdqExportOptions export_options = MakeQdqExportOptions(scheme);
+  export_options.quantize_op_types = options.quantize_op_types;
+  export_options.is_full_quantize = options.is_full_quantize;
+  export_options.skip_tensors = options.skip_tensor_list;
+  export_options.float_nodes = options.float_nodes;
+  const std::vector<std::string> tensors = ir::QdqTensorsToCalibrate(result.folded, export_options);
+  if (tensors.empty()) {
+    return InvalidInput("the model has no quantizable node (Conv, ConvTranspose, MatMul, Gemm with a constant "
+                        "weight, among quantize_op_types " + Join({options.quantize_op_types.begin(),
+                                                                    options.quantize_op_types.end()}, ", ") +
+                        "): nothing to quantize");
+  }
+  ObserverOptions observer_options = ActivationObserverOptions(scheme);
+  observer_options.hist_percent = options.hist_percent;
+  std::map<std::string, std::unique_ptr<Observer>> observers;
+  for (const auto& t : tensors) {
+    ACT_ASSIGN_OR_RETURN(observers[t], MakeObserver(options.algo, observer_options));
+  }
+  // 3. One pass over the calibration data.
+  exec::RunnerOptions runner_options;
+  runner_options.threads = options.threads;
+  ACT_ASSIGN_OR_RETURN(auto runner, exec::Runner::Create(result.folded, runner_options));
+  const auto start = std::chrono::steady_clock::now();
+  std::unique_ptr<ProgressBar> bar;
+  if (options.progress) {
+    bar = std::make_unique<ProgressBar>("calibrating (" + options.algo + ")", std::max<int64_t>(options.batch_nums, 0));
+  }
+  while (options.batch_nums < 0 || result.batches < options.batch_nums) {
+    ACT_ASSIGN_OR_RETURN(std::optional<data::Batch> batch, next_batch());
+    if (!batch) break;
+    ACT_ASSIGN_OR_RETURN(auto values, runner->Run(batch->inputs, tensors));
+    for (const auto& t : tensors) {
+      auto it = values.find(t);
+      if (it == values.end()) return Internal("the executor did not return tensor '" + t + "'");
+      Status s = observers[t]->Observe(it->second);
+      if (!s.ok()) return s.WithContext("calibration batch " + std::to_string(result.batches) + ", tensor '" + t + "'");
+    }
+    ++result.batches;
+    result.samples += batch->size();
+    if (bar) bar->Advance();
+  }
+  if (bar) bar->Finish();
+  result.calibration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (result.batches == 0) return InvalidInput("the calibration data set yielded no batch");
+  // 4. The table.
+  for (const auto& t : tensors) {
+    ACT_ASSIGN_OR_RETURN(ObservedRange range, observers[t]->Range());
+    auto params = observers[t]->Params();
+    if (!params.ok()) return params.status().WithContext("tensor '" + t + "'");
+    result.table.Set(t, {*params, range.min, range.max, options.algo});
+  }
+  // 5. Export.
+  result.model = result.folded;
+  ACT_ASSIGN_OR_RETURN(result.export_result, ir::ExportQdq(result.model, ToQdqParams(result.table), export_options));
+  ACT_RETURN_IF_ERROR(ir::CheckModel(result.model, "the exported INT8 model"));
+  return result;
+}
+
+}  // namespace act::quant
