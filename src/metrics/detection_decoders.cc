@@ -56,7 +56,7 @@ std::vector<Detection> DecodeYolo(const float* base, int64_t boxes, int64_t box_
   for (int64_t b = 0; b < boxes; ++b) {
     const float* box = base + b * box_stride;
     const float objectness = has_objectness ? box[4 * field_stride] : 1.0f;
-    if (has_objectness && !(objectness > conf_threshold)) continue;  // score ≤ objectness: cheap early exit
+    if (has_objectness && !(objectness > conf_threshold)) continue;  // score ≤ objectness, as class probabilities are ≤ 1
     int64_t best = 0;
     float best_score = box[first_class * field_stride];
     for (int64_t c = 1; c < classes; ++c) {
