@@ -9,7 +9,6 @@ inline constexpr AddCommandFunction kCommands[] = {
     &AddInspectCommand,
     &AddCompressCommand,
     &AddRunCommand,
-    &AddBenchCommand,
     &AddEvalCommand,
 };
 
