@@ -2,7 +2,7 @@
 // Latency of an ONNX model in ONNX Runtime (CPU), optionally against a second model run by run.
 //
 //   node bench/ort/bench.js --model M.onnx [--vs M2.onnx] [--threads N] [--runs K] [--warmup W]
-//        [--shape NAME=d0,d1,...] [--input NAME=FILE.npy] [--opt all|disabled] [--seed S]
+//        [--shape NAME=d0,d1,...] [--input NAME=FILE.npy] [--opt all|disabled] [--seed S] [--clock wall|cpu]
 //
 // Inputs: random but seeded (--seed, default 1) tensors of each model input's shape; a dynamic dimension
 // takes its size from --shape NAME=... (all dims given) or else 1. Floats are uniform in [0, 1), integer
@@ -10,7 +10,11 @@
 // With --vs both sessions get the same inputs (M2 must have the same input names).
 // Timing: W warm-up runs (default 10) of each model, then K timed runs (default 100); with --vs the two
 // models alternate run by run so that both see the same machine load. Each run is one await of
-// session.run (wall clock, includes onnxruntime-node's JS wrapping, ~10-20 us).
+// session.run, on the wall clock (default; includes onnxruntime-node's JS wrapping, ~10-20 us) or, with
+// --clock cpu, on this process's CPU time (user + system, process.cpuUsage): with 1 intra-op thread ORT
+// computes in the calling thread, so CPU time is the latency the run would have on an idle core — use it
+// when other jobs share the machine (it still includes their cache pressure). Not meaningful with
+// --threads > 1 (it sums the threads' time).
 // Defaults: 1 intra-op thread, graph optimisation level 'all'.
 // Output: one line,
 //   median_ms=<x> p10_ms=<y> p90_ms=<z> [vs_median_ms=<m2> vs_p10_ms=<..> vs_p90_ms=<..> ratio=<x/m2>]
@@ -98,17 +102,28 @@ function Summary(times) {
   return {median: Quantile(sorted, 0.5), p10: Quantile(sorted, 0.1), p90: Quantile(sorted, 0.9)};
 }
 
-async function TimeRun(session, feeds, where) {
-  const start = performance.now();
+// Milliseconds on the chosen clock.
+const kClocks = {
+  wall: () => performance.now(),
+  cpu: () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  },
+};
+
+async function TimeRun(session, feeds, where, clock) {
+  const start = clock();
   await RunSession(session, feeds, where);
-  return performance.now() - start;
+  return clock() - start;
 }
 
 async function main() {
   const args = ParseArgs(process.argv.slice(2), {
     model: 'string', vs: 'string', threads: 'int', runs: 'int', warmup: 'int', shape: 'list', input: 'list',
-    opt: 'string', seed: 'int',
+    opt: 'string', seed: 'int', clock: 'string',
   }, ['model']);
+  const clock = kClocks[args.clock === undefined ? 'wall' : args.clock];
+  if (clock === undefined) throw new UsageError(`--clock must be wall or cpu, got '${args.clock}'`);
   const runs = args.runs === undefined ? 100 : args.runs;
   const warmup = args.warmup === undefined ? 10 : args.warmup;
   if (runs < 1) throw new UsageError('--runs must be at least 1');
@@ -133,13 +148,13 @@ async function main() {
   const feeds_of = (s) => Object.fromEntries(s.inputNames.map((n) => [n, feeds[n]]));
 
   for (let i = 0; i < warmup; ++i) {
-    for (let m = 0; m < sessions.length; ++m) await TimeRun(sessions[m], feeds_of(sessions[m]), models[m]);
+    for (let m = 0; m < sessions.length; ++m) await TimeRun(sessions[m], feeds_of(sessions[m]), models[m], clock);
   }
   const times = sessions.map(() => []);
   for (let i = 0; i < runs; ++i) {
     // Alternate which model goes first, so neither always follows the other's cache footprint.
     const order = i % 2 === 0 ? sessions.map((_, m) => m) : sessions.map((_, m) => sessions.length - 1 - m);
-    for (const m of order) times[m].push(await TimeRun(sessions[m], feeds_of(sessions[m]), models[m]));
+    for (const m of order) times[m].push(await TimeRun(sessions[m], feeds_of(sessions[m]), models[m], clock));
   }
 
   const f = (v) => v.toFixed(4);
