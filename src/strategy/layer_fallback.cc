@@ -1,0 +1,128 @@
+#include "strategy/layer_fallback.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "core/progress.h"
+#include "strategy/quant_post.h"
+
+namespace act::strategy {
+
+Expected<FallbackResult> LayerFallback(Context& context, const PtqRecipe& base) {
+  const std::vector<std::string>& nodes = context.quantizer->quantizable_nodes();
+  std::vector<std::string> active;
+  for (const auto& n : nodes) {
+    if (!base.settings.skip_nodes.count(n)) active.push_back(n);
+  }
+  const bool progress_was = context.progress;
+
+  // 1-2. Sensitivity, one node quantized at a time.
+  std::vector<std::pair<double, std::string>> ranked;  // (loss, node)
+  {
+    ProgressBar bar("sensitivity", static_cast<int64_t>(active.size()));
+    for (const auto& node : active) {
+      PtqRecipe r = base;
+      r.bias_correct = false;  // a one-layer model: measure the layer's own quantization error
+      for (const auto& other : nodes) {
+        if (other != node) r.settings.skip_nodes.insert(other);
+      }
+      ProgressBar::SetEnabled(false);
+      auto candidate = BuildCandidate(context, r);
+      if (!candidate.ok()) {
+        ProgressBar::SetEnabled(progress_was);
+        return candidate.status().WithContext("sensitivity of '" + node + "'");
+      }
+      double seconds = 0;
+      auto metric = ScoreCandidate(context, *candidate, "sensitivity", "only '" + node + "' quantized", &seconds);
+      ProgressBar::SetEnabled(progress_was);
+      if (!metric.ok()) return metric.status();
+      context.report->trials.back().params = {{"quantized_node", node}};
+      ranked.emplace_back(context.Loss(*metric), node);
+      bar.Advance(1);
+    }
+  }
+  std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  {
+    std::string order;
+    for (size_t i = 0; i < ranked.size() && i < 8; ++i) {
+      char buf[160];
+      std::snprintf(buf, sizeof(buf), "%s%s (%.4g)", i ? ", " : "", ranked[i].second.c_str(), ranked[i].first);
+      order += buf;
+    }
+    context.report->decisions.push_back("layer fallback: sensitivity ranking (loss with only that layer "
+                                        "quantized), most sensitive first: " + order +
+                                        (ranked.size() > 8 ? ", ..." : ""));
+  }
+
+  // 3. Smallest k meeting the budget.
+  std::map<int64_t, std::pair<double, PtqCandidate>> tried;
+  auto evaluate = [&](int64_t k) -> Expected<double> {
+    if (auto it = tried.find(k); it != tried.end()) return it->second.first;
+    PtqRecipe r = base;
+    for (int64_t i = 0; i < k; ++i) r.settings.skip_nodes.insert(ranked[i].second);
+    ProgressBar::SetEnabled(false);
+    auto candidate = BuildCandidate(context, r);
+    if (!candidate.ok()) {
+      ProgressBar::SetEnabled(progress_was);
+      return candidate.status().WithContext("layer fallback with " + std::to_string(k) + " FP32 layers");
+    }
+    double seconds = 0;
+    auto metric = ScoreCandidate(context, *candidate, "layer_fallback",
+                                 std::to_string(k) + " most sensitive layers in FP32", &seconds);
+    ProgressBar::SetEnabled(progress_was);
+    if (!metric.ok()) return metric.status();
+    context.report->trials.back().params["fp32_layers"] = std::to_string(k);
+    tried.emplace(k, std::make_pair(*metric, std::move(candidate).value()));
+    return *metric;
+  };
+  const int64_t n = static_cast<int64_t>(ranked.size());
+  int64_t lo = 1, hi = std::max<int64_t>(1, n - 1);  // k = n would be the FP32 model
+  int64_t found = -1;
+  // Check the upper end first: when it misses, nothing smaller will meet the budget either.
+  ACT_ASSIGN_OR_RETURN(double top, evaluate(hi));
+  if (context.Loss(top) <= context.budget()) {
+    found = hi;
+    while (lo < hi) {
+      const int64_t mid = (lo + hi) / 2;
+      ACT_ASSIGN_OR_RETURN(double m, evaluate(mid));
+      if (context.Loss(m) <= context.budget()) {
+        hi = mid;
+        found = mid;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    found = hi;
+    ACT_RETURN_IF_ERROR(evaluate(found).status());
+  }
+  FallbackResult result;
+  int64_t chosen = found;
+  if (found < 0) {
+    // Budget missed everywhere: the best candidate seen.
+    double best_loss = 0;
+    for (const auto& [k, entry] : tried) {
+      const double loss = context.Loss(entry.first);
+      if (chosen < 0 || loss < best_loss) {
+        chosen = k;
+        best_loss = loss;
+      }
+    }
+  }
+  auto& entry = tried.at(chosen);
+  result.metric = entry.first;
+  result.graph = std::move(entry.second.graph);
+  result.table = entry.second.table;
+  result.recipe = entry.second.recipe;
+  for (int64_t i = 0; i < chosen; ++i) result.fp32_nodes.push_back(ranked[i].second);
+  result.within_budget = context.Loss(result.metric) <= context.budget();
+  for (auto& t : context.report->trials) {
+    if (t.strategy == "layer_fallback" && t.params["fp32_layers"] == std::to_string(chosen)) t.chosen = true;
+  }
+  context.report->decisions.push_back(
+      "layer fallback: " + std::to_string(chosen) + " of " + std::to_string(n) + " quantized layers returned to FP32, " +
+      context.scorer->metric_name() + " " + std::to_string(result.metric) +
+      (result.within_budget ? " (within budget)" : " (budget still missed: best found)"));
+  return result;
+}
+
+}  // namespace act::strategy

@@ -1,0 +1,28 @@
+// Layer fallback: when the best PTQ candidate still loses more than Global.max_metric_loss, return the
+// fewest quantized layers to FP32 that bring the loss within budget.
+//   1. Sensitivity: for each quantized node L, the model with only L quantized (every other quantizable node
+//      kept FP32) is scored; sensitivity(L) = its loss against FP32.
+//   2. Rank nodes by sensitivity, most sensitive first.
+//   3. Find the smallest k such that keeping the top-k nodes in FP32 meets the budget: binary search over k
+//      (the loss falls, near enough monotonically, as sensitive layers leave), then the found k is kept.
+//      When even k = all but the least sensitive one misses, the best candidate seen is returned with a
+//      warning (the report says the budget was not met).
+// Every measurement is a Trial in the report (strategy "sensitivity" / "layer_fallback").
+#pragma once
+
+#include "strategy/strategy.h"
+
+namespace act::strategy {
+
+struct FallbackResult {
+  ir::Graph graph;
+  double metric = 0;
+  std::vector<std::string> fp32_nodes;  // in sensitivity order
+  quant::CalibrationTable table;
+  PtqRecipe recipe;
+  bool within_budget = false;
+};
+
+Expected<FallbackResult> LayerFallback(Context& context, const PtqRecipe& recipe);
+
+}  // namespace act::strategy

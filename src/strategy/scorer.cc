@@ -1,0 +1,189 @@
+#include "strategy/scorer.h"
+
+#include <cmath>
+#include <cstdio>
+
+#include "core/file_util.h"
+#include "exec/runner.h"
+#include "ir/onnx_io.h"
+#include "metrics/evaluator.h"
+#include "strategy/batch_split.h"
+
+namespace act::strategy {
+namespace {
+
+Status CheckFinite(double value, const std::string& what, const std::string& label) {
+  if (std::isfinite(value)) return Status::Ok();
+  return Failure(what + " returned " + std::to_string(value) + " for " + label +
+                 ": a score must be a finite number; check the evaluation (or the model's outputs)");
+}
+
+metrics::BatchSource Source(const std::vector<data::Batch>& batches) {
+  auto index = std::make_shared<size_t>(0);
+  const std::vector<data::Batch>* list = &batches;
+  return [index, list]() -> Expected<std::optional<data::Batch>> {
+    if (*index >= list->size()) return std::optional<data::Batch>();
+    return std::optional<data::Batch>((*list)[(*index)++]);
+  };
+}
+
+int64_t CountSamples(const std::vector<data::Batch>& batches) {
+  int64_t n = 0;
+  for (const auto& b : batches) n += b.size();
+  return n;
+}
+
+class MetricScorer : public Scorer {
+ public:
+  MetricScorer(std::unique_ptr<metrics::Metric> metric, std::shared_ptr<const std::vector<data::Batch>> batches,
+               std::string description, int threads, int64_t run_batch)
+      : metric_(std::move(metric)), batches_(std::move(batches)), description_(std::move(description)),
+        threads_(threads), run_batch_(run_batch) {}
+
+  Status ComputeReference(const ir::Graph& reference_graph) {
+    if (!metric_->needs_reference()) return Status::Ok();
+    ACT_ASSIGN_OR_RETURN(auto runner, exec::Runner::Create(reference_graph, {threads_}));
+    for (const auto& batch : *batches_) {
+      ACT_ASSIGN_OR_RETURN(auto outputs, RunSplit(*runner, batch.inputs, run_batch_));
+      reference_outputs_.push_back(std::move(outputs));
+    }
+    return Status::Ok();
+  }
+
+  Expected<double> Score(const ir::Graph& graph, const std::string& label) override {
+    auto runner_or = exec::Runner::Create(graph, {threads_});
+    if (!runner_or.ok()) return runner_or.status().WithContext("scoring " + label);
+    std::shared_ptr<exec::Runner> runner = std::move(runner_or).value();
+    const int64_t run_batch = run_batch_;
+    metrics::ModelFn model = [runner, run_batch](const std::map<std::string, Tensor>& in) {
+      return RunSplit(*runner, in, run_batch);
+    };
+    metrics::ModelFn reference;
+    if (metric_->needs_reference()) {
+      auto next = std::make_shared<size_t>(0);
+      reference = [this, next](const std::map<std::string, Tensor>&) -> Expected<std::map<std::string, Tensor>> {
+        if (*next >= reference_outputs_.size()) return Internal("reference outputs exhausted");
+        return reference_outputs_[(*next)++];
+      };
+    }
+    metrics::EvalOptions options;
+    options.progress_label = "eval " + label;
+    options.total_samples = CountSamples(*batches_);
+    auto result = metrics::Evaluate(model, Source(*batches_), *metric_, reference, options);
+    if (!result.ok()) return result.status().WithContext("scoring " + label);
+    ACT_RETURN_IF_ERROR(CheckFinite(result->value, "metric " + metric_->name(), label));
+    return result->value;
+  }
+  std::string metric_name() const override { return metric_->name(); }
+  bool higher_is_better() const override { return metric_->higher_is_better(); }
+  std::string Describe() const override {
+    return metric_->name() + " on " + std::to_string(CountSamples(*batches_)) + " samples of " + description_ +
+           ", run on the onnx-act executor (libtorch)";
+  }
+
+ private:
+  std::unique_ptr<metrics::Metric> metric_;
+  std::shared_ptr<const std::vector<data::Batch>> batches_;
+  std::string description_;
+  int threads_;
+  int64_t run_batch_;
+  std::vector<std::map<std::string, Tensor>> reference_outputs_;
+};
+
+class FileCallbackScorer : public Scorer {
+ public:
+  FileCallbackScorer(EvalFileCallback callback, bool higher_is_better, std::string scratch_dir)
+      : callback_(std::move(callback)), higher_is_better_(higher_is_better), scratch_dir_(std::move(scratch_dir)) {}
+  Expected<double> Score(const ir::Graph& graph, const std::string& label) override {
+    ACT_RETURN_IF_ERROR(MakeDirs(scratch_dir_));
+    const std::string path = JoinPath(scratch_dir_, ".candidate.tmp.onnx");
+    ACT_RETURN_IF_ERROR(ir::SaveModel(graph, path));
+    auto value = callback_(path);
+    std::remove(path.c_str());
+    if (!value.ok()) return value.status().WithContext("eval callback on " + label);
+    ACT_RETURN_IF_ERROR(CheckFinite(*value, "the eval callback", label));
+    return *value;
+  }
+  std::string metric_name() const override { return "eval_callback"; }
+  bool higher_is_better() const override { return higher_is_better_; }
+  std::string Describe() const override { return "the user's eval callback on the candidate ONNX file"; }
+
+ private:
+  EvalFileCallback callback_;
+  bool higher_is_better_;
+  std::string scratch_dir_;
+};
+
+class RunnerCallbackScorer : public Scorer {
+ public:
+  RunnerCallbackScorer(EvalRunnerCallback callback, bool higher_is_better, int threads)
+      : callback_(std::move(callback)), higher_is_better_(higher_is_better), threads_(threads) {}
+  Expected<double> Score(const ir::Graph& graph, const std::string& label) override {
+    auto runner_or = exec::Runner::Create(graph, {threads_});
+    if (!runner_or.ok()) return runner_or.status().WithContext("scoring " + label);
+    std::shared_ptr<exec::Runner> runner = std::move(runner_or).value();
+    RunModelFn run = [runner](const std::map<std::string, Tensor>& in) { return runner->Run(in); };
+    auto value = callback_(run);
+    if (!value.ok()) return value.status().WithContext("eval callback on " + label);
+    ACT_RETURN_IF_ERROR(CheckFinite(*value, "the eval callback", label));
+    return *value;
+  }
+  std::string metric_name() const override { return "eval_callback"; }
+  bool higher_is_better() const override { return higher_is_better_; }
+  std::string Describe() const override {
+    return "the user's eval callback running the candidate on the onnx-act executor (libtorch)";
+  }
+
+ private:
+  EvalRunnerCallback callback_;
+  bool higher_is_better_;
+  int threads_;
+};
+
+}  // namespace
+
+Expected<std::unique_ptr<Scorer>> MakeMetricScorer(const metrics::MetricConfig& metric_config,
+                                                   std::shared_ptr<const std::vector<data::Batch>> batches,
+                                                   const ir::Graph& reference_graph, std::string data_description,
+                                                   int threads, int64_t run_batch) {
+  if (!batches || batches->empty()) return InvalidInput("no evaluation data: set Global.eval_data");
+  ACT_ASSIGN_OR_RETURN(auto metric, metrics::CreateMetric(metric_config));
+  auto scorer = std::make_unique<MetricScorer>(std::move(metric), std::move(batches), std::move(data_description),
+                                               threads, run_batch);
+  ACT_RETURN_IF_ERROR(scorer->ComputeReference(reference_graph));
+  return std::unique_ptr<Scorer>(std::move(scorer));
+}
+
+std::unique_ptr<Scorer> MakeFileCallbackScorer(EvalFileCallback callback, bool higher_is_better,
+                                               std::string scratch_dir) {
+  return std::make_unique<FileCallbackScorer>(std::move(callback), higher_is_better, std::move(scratch_dir));
+}
+
+std::unique_ptr<Scorer> MakeRunnerCallbackScorer(EvalRunnerCallback callback, bool higher_is_better, int threads) {
+  return std::make_unique<RunnerCallbackScorer>(std::move(callback), higher_is_better, threads);
+}
+
+Expected<std::map<std::string, Tensor>> RunSplit(exec::Runner& runner, const std::map<std::string, Tensor>& inputs,
+                                                 int64_t run_batch, const std::vector<std::string>& want) {
+  const int64_t rows = BatchRows(inputs);
+  if (run_batch <= 0 || rows <= run_batch) return runner.Run(inputs, want);
+  std::vector<std::map<std::string, Tensor>> parts;
+  for (int64_t r0 = 0; r0 < rows; r0 += run_batch) {
+    ACT_ASSIGN_OR_RETURN(auto part, runner.Run(SliceRows(inputs, rows, r0, std::min(rows, r0 + run_batch)), want));
+    parts.push_back(std::move(part));
+  }
+  return ConcatRows(parts);
+}
+
+Expected<std::vector<data::Batch>> MakeBatches(const data::Dataset& dataset, const data::LoaderOptions& options) {
+  ACT_ASSIGN_OR_RETURN(auto loader, data::Loader::Create(dataset, options));
+  std::vector<data::Batch> batches;
+  for (;;) {
+    ACT_ASSIGN_OR_RETURN(std::optional<data::Batch> batch, loader->Next());
+    if (!batch) break;
+    batches.push_back(std::move(*batch));
+  }
+  return batches;
+}
+
+}  // namespace act::strategy

@@ -1,0 +1,61 @@
+// Scorer: the one number each candidate model is judged by — the configured metric on the eval data, the
+// user's callback (file or runner form), or, without labels, agreement with the FP32 model's outputs.
+// Strategies compare candidates through Scorer::Loss, which is signed so that positive means worse
+// whatever the metric's direction (accuracy drops, CER rises).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "act/act.h"
+#include "act/data.h"
+#include "act/metrics.h"
+#include "act/status.h"
+#include "data/loader.h"
+#include "ir/graph.h"
+
+namespace act::exec {
+class Runner;
+}
+
+namespace act::strategy {
+
+class Scorer {
+ public:
+  virtual ~Scorer() = default;
+  // Scores a candidate graph (FP32 or QDQ). `label` names it in messages. A NaN/Inf score is a Failure.
+  virtual Expected<double> Score(const ir::Graph& graph, const std::string& label) = 0;
+  virtual std::string metric_name() const = 0;
+  virtual bool higher_is_better() const = 0;
+  // Where scores come from, for the report ("top1 on 9000 samples of idx ..., onnx-act executor").
+  virtual std::string Describe() const = 0;
+  // reference - candidate for higher-is-better metrics, candidate - reference otherwise.
+  double Loss(double reference, double candidate) const {
+    return higher_is_better() ? reference - candidate : candidate - reference;
+  }
+};
+
+// The built-in metric over batches held in memory, run on the onnx-act executor (libtorch).
+// Metrics that need a reference (agreement) compare with `reference_graph`'s outputs, computed once.
+// `run_batch` > 0 splits each batch into executor runs of that many samples (fixed-batch models).
+Expected<std::unique_ptr<Scorer>> MakeMetricScorer(const metrics::MetricConfig& metric_config,
+                                                   std::shared_ptr<const std::vector<data::Batch>> batches,
+                                                   const ir::Graph& reference_graph, std::string data_description,
+                                                   int threads, int64_t run_batch = 0);
+
+// The user's callback. The file form writes the candidate to `scratch_dir` (a temporary file, removed).
+std::unique_ptr<Scorer> MakeFileCallbackScorer(EvalFileCallback callback, bool higher_is_better,
+                                               std::string scratch_dir);
+std::unique_ptr<Scorer> MakeRunnerCallbackScorer(EvalRunnerCallback callback, bool higher_is_better, int threads);
+
+// Runs `runner` on `inputs` in runs of at most `run_batch` samples (0: one run), joining the outputs.
+Expected<std::map<std::string, Tensor>> RunSplit(exec::Runner& runner, const std::map<std::string, Tensor>& inputs,
+                                                 int64_t run_batch, const std::vector<std::string>& want = {});
+
+// Every batch `options` select from `dataset` (data::Loader: skip/limit/shuffle/batch_size), in memory:
+// candidates are scored on the same batches many times, so they are decoded once.
+Expected<std::vector<data::Batch>> MakeBatches(const data::Dataset& dataset, const data::LoaderOptions& options);
+
+}  // namespace act::strategy
