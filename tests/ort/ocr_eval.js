@@ -69,9 +69,9 @@ function Preprocess(list, python) {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'act-ocr-eval-'));
   const script = path.join(__dirname, '../../scripts/fixtures/ocr_preprocess.py');
   const r = spawnSync(python, [script, '--list', list, '--out', out], {encoding: 'utf8'});
+  if (r.error || r.status !== 0) fs.rmSync(out, {recursive: true, force: true});
   if (r.error) throw new Error(`cannot run ${python}: ${r.error.code || r.error.message} (set --python or ACT_PYTHON)`);
   if (r.status !== 0) {
-    fs.rmSync(out, {recursive: true, force: true});
     const msg = (r.stderr || '').trim().split('\n').pop();
     throw new Error(`ocr_preprocess.py failed on ${list}: ${msg}`);
   }
