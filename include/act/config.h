@@ -5,6 +5,10 @@
 // Parsing is strict: an unknown section or key is an error naming the file, the key path
 // (`Global.train_data.limt`) and the nearest valid key; a wrong type names the key and the expected type.
 // Relative paths are resolved against the YAML file's folder, so the structs hold usable paths.
+// ACT's own example configs name Paddle models (Global.model_dir, model_filename, params_filename) and
+// keys of their example scripts (Global.reader_config, batch_size, ...; sections Train, Eval, Metric):
+// those are refused, naming the key and saying what to write instead (Global.model = the paddle2onnx
+// export; Global.train_data / eval_data / eval). Their compression sections are accepted as they are.
 //
 // Sections are listed in one table (src/config/sections.cc); each typed section is one struct here and
 // one parse/emit pair in its own file. Sections not yet typed (QuantAware, Distillation, TrainConfig, the
@@ -138,11 +142,79 @@ struct HyperParameterOptimizationConfig {
   int64_t max_quant_count = 20;
 };
 
+// ACT's QuantAware (alias Quantization): quantization-aware training (PaddleSlim strategy_config.py defaults),
+// plus quant_post_first (start from PTQ's scales) and scale_trainable (LSQ-style activation scales).
+struct QuantAwareConfig {
+  bool use_pact = false;
+  std::string weight_quantize_type = "channel_wise_abs_max";  // channel_wise_abs_max | abs_max
+  std::string activation_quantize_type = "moving_average_abs_max";  // | range_abs_max | abs_max
+  int64_t weight_bits = 8;
+  int64_t activation_bits = 8;
+  std::vector<std::string> not_quant_pattern = {"skip_quant"};  // node names containing one stay FP32
+  std::vector<std::string> quantize_op_types = {"conv2d", "depthwise_conv2d", "mul"};
+  std::string dtype = "int8";
+  int64_t window_size = 10000;
+  double moving_rate = 0.9;
+  bool for_tensorrt = false;
+  bool onnx_format = true;  // ACT's default is false (Paddle format); we always export standard ONNX QDQ
+  bool is_full_quantize = false;
+  bool quant_post_first = false;
+  bool scale_trainable = false;
+};
+
+// ACT's Distillation. `node`: a flat list (self-distillation: each name is compared with itself in the
+// teacher), a flat list of (teacher, student) pairs when `teacher_model_dir` names another model, or a list
+// of groups (one loss per group). Empty: the automatic nodes (src/distill/auto_nodes.h).
+struct DistillationConfig {
+  std::vector<std::string> loss = {"l2"};  // one per group, or one for all
+  std::vector<double> alpha = {1.0};       // one per group, or one for all
+  std::vector<std::vector<std::string>> node;  // groups as written (a flat list is one entry per name)
+  bool node_is_grouped = false;                // `node` was a list of lists
+  std::string teacher_model_dir;           // another ONNX model (a file, or a folder with one .onnx)
+  std::string teacher_model_filename, teacher_params_filename;
+  double teacher_temperature = 1.0;        // soft_label / kl
+  double student_temperature = 1.0;
+};
+
+// A learning-rate schedule (ACT's learning_rate: a number, or {type: ..., ...}).
+struct LearningRateConfig {
+  std::string type = "constant";  // constant | CosineAnnealingDecay | PiecewiseDecay | ExponentialDecay | LinearWarmup | ...
+  double learning_rate = 0.02;
+  double T_max = 0;               // CosineAnnealingDecay (steps; 0: the whole run)
+  double eta_min = 0;
+  std::vector<int64_t> boundaries;  // PiecewiseDecay
+  std::vector<double> values;
+  double gamma = 0.9;             // ExponentialDecay (per step) / MultiStepDecay / StepDecay
+  int64_t step_size = 1;          // StepDecay
+  int64_t warmup_steps = 0;       // LinearWarmup
+  double start_lr = 0, end_lr = 0;
+  std::vector<LearningRateConfig> inner;  // LinearWarmup's learning_rate when it is itself a schedule
+};
+
+// ACT's TrainConfig.
+struct TrainConfig {
+  int64_t epochs = 0;       // 0: use train_iter
+  int64_t train_iter = 0;
+  int64_t eval_iter = 1000;
+  int64_t logging_iter = 10;
+  LearningRateConfig learning_rate;
+  std::string optimizer = "SGD";  // SGD | Momentum | AdamW (optimizer_builder.optimizer.type)
+  double momentum = 0.9;
+  double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;
+  double weight_decay = 4e-5;     // optimizer_builder.weight_decay
+  double grad_clip = 0;           // global-norm clip (optimizer_builder.grad_clip); 0: off
+  std::optional<double> origin_metric;
+  std::optional<double> target_metric;
+};
+
 struct Config {
   std::string source_file;  // the YAML file ("" when parsed from a string)
   GlobalConfig global;
   std::optional<QuantPostConfig> quant_post;
   std::optional<HyperParameterOptimizationConfig> hyper_parameter_optimization;
+  std::optional<QuantAwareConfig> quant_aware;
+  std::optional<DistillationConfig> distillation;
+  std::optional<TrainConfig> train;
   // Sections accepted (keys checked against ACT's) but not typed yet: canonical name → YAML text.
   std::map<std::string, std::string> pending;
 };

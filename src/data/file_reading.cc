@@ -62,9 +62,11 @@ uint16_t U16(const std::string& s, size_t at) {
 
 Expected<std::string> ReadMaybeGzip(const std::string& path) {
   if (!FileExists(path)) return NotFound(path + ": file not found");
-  ACT_ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(path));
-  if (bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x1f && static_cast<unsigned char>(bytes[1]) == 0x8b) {
-    return Inflate(bytes, 16 + MAX_WBITS, 0, path);
+  Expected<std::string> bytes = ReadFileToString(path);
+  if (!bytes.ok()) return bytes.status();
+  const std::string& b = *bytes;
+  if (b.size() >= 2 && static_cast<unsigned char>(b[0]) == 0x1f && static_cast<unsigned char>(b[1]) == 0x8b) {
+    return Inflate(b, 16 + MAX_WBITS, 0, path);  // gzip magic
   }
   return bytes;
 }

@@ -300,6 +300,25 @@ TEST(TextTsvDatasetTest, SpamAssassinFolderPerClass) {
   EXPECT_NE(bad.status().message().find("did you mean 'spam-1'"), std::string::npos) << bad.status().message();
 }
 
+TEST(TextTsvDatasetTest, Latin1FilesAreDecodedAsLatin1) {
+  const std::string dir = test::TempDir("text_latin1");
+  ASSERT_TRUE(MakeDirs(dir + "/mail/ham").ok());
+  ASSERT_TRUE(AtomicWriteFile(dir + "/vocab.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\ncafe\nna\n##ive\n").ok());
+  // "Caf\xE9 na\xEFve" in ISO-8859-1 (not valid UTF-8): read as Latin-1, é/ï lose their accents.
+  ASSERT_TRUE(AtomicWriteFile(dir + "/mail/ham/1.txt", "Caf\xE9 na\xEFve").ok());
+  DatasetConfig c;
+  c.type = "text_tsv";
+  c.path = dir + "/mail";
+  c.vocab = dir + "/vocab.txt";
+  c.max_length = 6;
+  auto d = MustCreate(c);
+  ASSERT_TRUE(d);
+  Expected<Sample> s = d->Get(0);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  // [CLS]=2 cafe=5 na=6 ##ive=7 [SEP]=3 [PAD]=0
+  EXPECT_EQ(s->inputs.at("input_ids").ToVector<int64_t>(), (std::vector<int64_t>{2, 5, 6, 7, 3, 0}));
+}
+
 TEST(OcrLinesDatasetTest, BundledLines) {
   const std::string list = test::RepoPath("examples/ocr_lines/labels.tsv");
   if (!FileExists(list)) GTEST_SKIP() << "examples/ocr_lines missing";
