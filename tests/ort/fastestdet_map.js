@@ -73,12 +73,15 @@ function Decode(out, grid, width, height, threshold) {
   return boxes;
 }
 
+// Intersection over union of boxes {x1, y1, x2, y2}. As pycocotools, when b is a crowd box (b.crowd) the
+// denominator is a's area alone.
 function Iou(a, b) {
   const iw = Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1);
   const ih = Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1);
   if (iw <= 0 || ih <= 0) return 0;
   const inter = iw * ih;
-  const union = (a.x2 - a.x1) * (a.y2 - a.y1) + (b.x2 - b.x1) * (b.y2 - b.y1) - inter;
+  const area_a = (a.x2 - a.x1) * (a.y2 - a.y1);
+  const union = b.crowd ? area_a : area_a + (b.x2 - b.x1) * (b.y2 - b.y1) - inter;
   return union > 0 ? inter / union : 0;
 }
 
@@ -97,17 +100,6 @@ function Nms(boxes, iou, agnostic) {
   return kept;
 }
 
-// pycocotools' IoU: for a crowd ground truth the denominator is the detection's area.
-function CocoIou(det, gt) {
-  const iw = Math.min(det.x2, gt.x2) - Math.max(det.x1, gt.x1);
-  const ih = Math.min(det.y2, gt.y2) - Math.max(det.y1, gt.y1);
-  if (iw <= 0 || ih <= 0) return 0;
-  const inter = iw * ih;
-  const det_area = (det.x2 - det.x1) * (det.y2 - det.y1);
-  const union = gt.crowd ? det_area : det_area + (gt.x2 - gt.x1) * (gt.y2 - gt.y1) - inter;
-  return union > 0 ? inter / union : 0;
-}
-
 // AP of one category at one IoU threshold. per_image: [{dets (sorted by score), gts}], pycocotools-style.
 function AveragePrecision(per_image, t) {
   const scored = [];  // {score, tp, ignored}
@@ -123,7 +115,7 @@ function AveragePrecision(per_image, t) {
       for (let g = 0; g < order.length; ++g) {
         if (matched[g] && !order[g].crowd) continue;
         if (best > -1 && !order[best].crowd && order[g].crowd) break;  // a real match beats a crowd one
-        const iou = CocoIou(d, order[g]);
+        const iou = Iou(d, order[g]);
         if (iou < best_iou) continue;
         best_iou = iou;
         best = g;
@@ -233,6 +225,6 @@ async function main() {
   console.log(`map50=${maps[0].toFixed(4)} map50_95=${map50_95.toFixed(4)} n_images=${image_ids.length}`);
 }
 
-module.exports = {Decode, Iou, Nms, CocoIou, AveragePrecision};
+module.exports = {Decode, Iou, Nms, AveragePrecision};
 
 if (require.main === module) Main('fastestdet_map.js', main);
