@@ -34,7 +34,9 @@ struct SessionOptions {
 struct OpProfile {
   std::string op_type;    // "Conv+Relu", "Reorder", "Transpose", ... (fused kernels name their parts)
   int64_t calls = 0;
-  double total_ms = 0;
+  double total_ms = 0;      // wall clock
+  double cpu_ms = 0;        // CPU time of the calling thread (excludes time the OS gave to other processes;
+                            // with threads > 1 the worker threads' time is not in it)
 };
 
 class Backend;

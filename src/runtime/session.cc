@@ -15,7 +15,7 @@ namespace {
 // (the onednn backend also reads the older forms of the ops it meets, so a model the converter cannot
 // handle yet still runs there).
 Status PrepareGraph(ir::Graph& graph, const std::string& backend, const std::string& what) {
-  if (backend == "torch") return ir::Normalize(graph, what);
+  if (backend == "torch") return Status::Ok();  // exec::Runner normalises the graph itself
   ACT_RETURN_IF_ERROR(graph.TopologicalSort().WithContext(what));
   auto changed = ir::ConstantToInitializer(graph);
   if (!changed.ok()) return changed.status().WithContext(what);

@@ -75,10 +75,18 @@ struct Window {
 // Output size and paddings for Conv/pooling with ONNX's auto_pad, pads and ceil_mode.
 Expected<std::vector<Window>> ConvGeometry(const ir::Node& node, const Shape& in_spatial, const std::vector<int64_t>& kernel,
                                            const std::vector<int64_t>& strides, const std::vector<int64_t>& dilations,
-                                           bool ceil_mode) {
+                                           bool ceil_mode, const PlanBuilder::PadFold* fold = nullptr) {
   const size_t n = in_spatial.size();
   std::vector<int64_t> pads = node.GetInts("pads", std::vector<int64_t>(2 * n, 0));
   if (pads.size() != 2 * n) return InvalidInput(node.Describe() + ": pads must have " + std::to_string(2 * n) + " entries");
+  if (fold) {
+    // A folded Pad adds its spatial pads (its axes 2.. in ONNX order: begins, then ends).
+    const size_t r = fold->pads.size() / 2;
+    for (size_t i = 0; i < n; ++i) {
+      pads[i] += fold->pads[2 + i];
+      pads[i + n] += fold->pads[r + 2 + i];
+    }
+  }
   const std::string auto_pad = node.GetString("auto_pad", "NOTSET");
   std::vector<Window> w(n);
   for (size_t i = 0; i < n; ++i) {
@@ -108,6 +116,14 @@ memory::dims SubDims(const std::vector<Window>& w, int which) {
   memory::dims d;
   for (const Window& x : w) d.push_back(which == 0 ? x.pad_l : x.pad_r);
   return d;
+}
+
+// A sum post-op accumulates into the output buffer: copy (reorder) the residual there first.
+void AddSumCopy(PlanBuilder& b, const PostOpChain& post, int out, Kernel* kernel) {
+  const int residual = post.SumSource();
+  if (residual < 0) return;
+  b.AddKernel(MakeReorderKernel(b.plan(), residual, out));
+  kernel->reads.push_back(out);
 }
 
 Status CatchDnnl(const ir::Node& node, const dnnl::error& e) {
@@ -180,7 +196,8 @@ ChannelAffine AbsorbChannelAffine(PlanBuilder& b, const std::string& value, int6
 Expected<bool> BuildConv(PlanBuilder& b, int index) {
   const ir::Node& node = b.graph().nodes[index];
   const bool transposed = node.op_type == "ConvTranspose";
-  ACT_ASSIGN_OR_RETURN(int x, b.Id(node.inputs[0]));
+  const PlanBuilder::PadFold* fold = b.FoldedPad(node.inputs[0]);
+  ACT_ASSIGN_OR_RETURN(int x, b.Id(fold ? fold->input : node.inputs[0]));
   if (b.V(x).dtype != DType::kFloat32) return false;
   const Tensor* w = b.Const(node.Input(1));
   if (!w || w->dtype() != DType::kFloat32) {
@@ -205,7 +222,7 @@ Expected<bool> BuildConv(PlanBuilder& b, int index) {
   Shape out_shape = {xs[0], O};
   memory::dims pad_l, pad_r;
   if (!transposed) {
-    ACT_ASSIGN_OR_RETURN(auto geo, ConvGeometry(node, Shape(xs.begin() + 2, xs.end()), kernel, strides, dilations, false));
+    ACT_ASSIGN_OR_RETURN(auto geo, ConvGeometry(node, Shape(xs.begin() + 2, xs.end()), kernel, strides, dilations, false, fold));
     for (const Window& g : geo) out_shape.push_back(g.out);
     pad_l = SubDims(geo, 0);
     pad_r = SubDims(geo, 1);
@@ -292,16 +309,6 @@ Expected<bool> BuildConv(PlanBuilder& b, int index) {
       return std::make_tuple(dnnl::primitive(dnnl::convolution_forward(pd)), pd.src_desc(), pd.weights_desc(), pd.dst_desc());
     };
     auto [prim, src_md, w_md, dst_md] = make_pd(post.ToDnnl(b));
-    // A residual operand in another layout than the output is reordered to it, and the primitive rebuilt.
-    bool rebuilt = false;
-    for (PostOp& op : post.ops) {
-      if (op.binary && !(b.V(op.src1).md == dst_md)) {
-        ACT_ASSIGN_OR_RETURN(op.src1, b.Reordered(op.src1, dst_md));
-        rebuilt = true;
-      }
-    }
-    if (rebuilt) std::tie(prim, src_md, w_md, dst_md) = make_pd(post.ToDnnl(b));
-
     ACT_ASSIGN_OR_RETURN(int src, b.Reordered(x, src_md));
     auto k = std::make_unique<DnnlKernel>();
     k->primitive = prim;
@@ -310,6 +317,7 @@ Expected<bool> BuildConv(PlanBuilder& b, int index) {
     k->AddInput(DNNL_ARG_SRC, src);
     for (const auto& [arg, id] : post.BinaryArgs()) k->AddInput(arg, id);
     const int out = b.AddValue(post.output, DType::kFloat32, out_shape, dst_md);
+    AddSumCopy(b, post, out, k.get());
     k->AddOutput(DNNL_ARG_DST, out);
     k->label = node.op_type + affine.label + post.Label();
     k->node_name = node.name;
@@ -436,6 +444,7 @@ Expected<bool> BuildMatMul(PlanBuilder& b, int index) {
     }
     for (const auto& [arg, id] : post.BinaryArgs()) k->AddInput(arg, id);
     const int out = b.AddPlainValue(post.output, DType::kFloat32, out_shape);
+    AddSumCopy(b, post, out, k.get());
     k->AddOutput(DNNL_ARG_DST, out, dst_md);
     k->label = node.op_type + std::string(bias.empty() || gemm ? "" : "+Add") + post.Label();
     k->node_name = node.name;
@@ -450,7 +459,8 @@ Expected<bool> BuildMatMul(PlanBuilder& b, int index) {
 
 Expected<bool> BuildPool(PlanBuilder& b, int index) {
   const ir::Node& node = b.graph().nodes[index];
-  ACT_ASSIGN_OR_RETURN(int x, b.Id(node.inputs[0]));
+  const PlanBuilder::PadFold* fold = b.FoldedPad(node.inputs[0]);
+  ACT_ASSIGN_OR_RETURN(int x, b.Id(fold ? fold->input : node.inputs[0]));
   if (b.V(x).dtype != DType::kFloat32) return false;
   if (node.outputs.size() > 1 && !node.outputs[1].empty()) return false;  // MaxPool indices
   const Shape xs = b.V(x).shape;
@@ -463,11 +473,11 @@ Expected<bool> BuildPool(PlanBuilder& b, int index) {
   const std::vector<int64_t> strides = global ? std::vector<int64_t>(nsp, 1) : node.GetInts("strides", std::vector<int64_t>(nsp, 1));
   const std::vector<int64_t> dilations = global ? std::vector<int64_t>(nsp, 1) : node.GetInts("dilations", std::vector<int64_t>(nsp, 1));
   ACT_ASSIGN_OR_RETURN(auto geo, ConvGeometry(node, Shape(xs.begin() + 2, xs.end()), kernel, strides, dilations,
-                                              !global && node.GetInt("ceil_mode", 0) != 0));
+                                              !global && node.GetInt("ceil_mode", 0) != 0, fold));
   Shape out_shape = {xs[0], xs[1]};
   for (const Window& g : geo) out_shape.push_back(g.out);
   const algorithm alg = is_max ? algorithm::pooling_max
-                               : (node.GetInt("count_include_pad", 0) ? algorithm::pooling_avg_include_padding
+                               : (node.GetInt("count_include_pad", 0) || fold ? algorithm::pooling_avg_include_padding
                                                                        : algorithm::pooling_avg_exclude_padding);
   PostOpChain post = AbsorbPostOps(b, node.outputs[0], out_shape, false);
   try {
@@ -656,9 +666,6 @@ Expected<bool> BuildBinary(PlanBuilder& b, int index) {
       dnnl::binary::desc d(alg, src0_md, src1_md, src0_md);
       return dnnl::binary::primitive_desc(d, attr, b.engine());
     };
-    for (PostOp& p : post.ops) {
-      if (p.binary && !(b.V(p.src1).md == src0_md)) { ACT_ASSIGN_OR_RETURN(p.src1, b.Reordered(p.src1, src0_md)); }
-    }
     auto pd = make();
     auto k = std::make_unique<DnnlKernel>();
     k->primitive = dnnl::binary(pd);
@@ -666,6 +673,7 @@ Expected<bool> BuildBinary(PlanBuilder& b, int index) {
     k->AddInput(DNNL_ARG_SRC_1, c, src1_md);
     for (const auto& [arg, id] : post.BinaryArgs()) k->AddInput(arg, id);
     const int out = b.AddValue(post.output, DType::kFloat32, as, src0_md);
+    AddSumCopy(b, post, out, k.get());
     k->AddOutput(DNNL_ARG_DST, out);
     k->label = op + post.Label();
     k->node_name = node.name;

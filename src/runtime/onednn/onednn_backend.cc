@@ -7,6 +7,7 @@
 
 #include "core/logging.h"
 #include "runtime/backend.h"
+#include "runtime/onednn/dnnl_kernels.h"
 #include "runtime/onednn/plan.h"
 #include "runtime/onednn/plan_builder.h"
 
@@ -16,7 +17,16 @@ namespace {
 // ACT_RUNTIME_DUMP=1 prints every planned kernel with the values it writes (layout, shape): a debugging aid.
 void Dump(const onednn::Plan& plan) {
   for (const auto& k : plan.kernels) {
-    std::fprintf(stderr, "%-40s %-28s ->", k->label.c_str(), k->node_name.c_str());
+    std::string impl;
+    if (auto* d = dynamic_cast<const onednn::DnnlKernel*>(k.get())) {
+      const_dnnl_primitive_desc_t pd = nullptr;
+      if (dnnl_primitive_get_primitive_desc(d->primitive.get(), &pd) == dnnl_success) {
+        const char* name = nullptr;
+        dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name);
+        if (name) impl = name;
+      }
+    }
+    std::fprintf(stderr, "%-32s %-22s %-24s ->", k->label.c_str(), impl.c_str(), k->node_name.c_str());
     for (int id : k->writes) {
       const onednn::Value& v = plan.values[id];
       std::fprintf(stderr, " %s%s%s", v.name.c_str(), ShapeToString(v.shape).c_str(), v.blocked ? "(blocked)" : "");

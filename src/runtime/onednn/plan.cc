@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstring>
+#include <ctime>
 
 namespace act::runtime::onednn {
 
@@ -132,15 +133,19 @@ Expected<std::map<std::string, Tensor>> Plan::Run(const std::map<std::string, Te
       if (!s.ok()) return s.WithContext(kernel->label + " '" + kernel->node_name + "'");
       continue;
     }
+    timespec cpu0{}, cpu1{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
     const auto start = std::chrono::steady_clock::now();
     Status s = kernel->Execute(*this);
     stream_.wait();
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
     if (!s.ok()) return s.WithContext(kernel->label + " '" + kernel->node_name + "'");
     OpProfile& p = (*profile_out)[kernel->label];
     p.op_type = kernel->label;
     p.calls++;
     p.total_ms += ms;
+    p.cpu_ms += (cpu1.tv_sec - cpu0.tv_sec) * 1e3 + (cpu1.tv_nsec - cpu0.tv_nsec) * 1e-6;
   }
   stream_.wait();
   std::map<std::string, Tensor> result;

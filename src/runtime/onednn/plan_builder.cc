@@ -209,6 +209,40 @@ Status PlanBuilder::BuildReference(int index) {
   return Status::Ok();
 }
 
+bool PlanBuilder::TryFoldPad(int index) {
+  const ir::Node& node = graph_.nodes[index];
+  if (node.GetString("mode", "constant") != "constant") return false;
+  std::vector<int64_t> pads = node.GetInts("pads");
+  if (!node.Input(1).empty()) {
+    const Tensor* t = Const(node.Input(1));
+    if (!t) return false;
+    pads.clear();
+    for (int64_t i = 0; i < t->numel(); ++i) pads.push_back(static_cast<int64_t>(t->ElementAsDouble(i)));
+  }
+  if (!node.Input(2).empty()) {
+    const Tensor* v = Const(node.Input(2));
+    if (!v || v->numel() != 1 || v->ElementAsDouble(0) != 0) return false;
+  } else if (node.GetFloat("value", 0.f) != 0.f) {
+    return false;
+  }
+  if (!node.Input(3).empty() || pads.size() < 6 || pads.size() % 2) return false;
+  const size_t rank = pads.size() / 2;
+  for (size_t i : {size_t{0}, size_t{1}}) if (pads[i] != 0 || pads[i + rank] != 0) return false;
+  for (int64_t p : pads) if (p < 0) return false;
+  const int ci = SoleConsumer(node.outputs[0]);
+  if (ci < 0) return false;
+  const ir::Node& reader = graph_.nodes[ci];
+  if (reader.inputs[0] != node.outputs[0] || reader.GetString("auto_pad", "NOTSET") != "NOTSET") return false;
+  if (reader.op_type == "AveragePool") {
+    // Zeros counted as elements = average with padding included; the pool must not pad on its own.
+    for (int64_t p : reader.GetInts("pads")) if (p != 0) return false;
+  } else if (reader.op_type != "Conv") {
+    return false;
+  }
+  pad_folds_[node.outputs[0]] = PadFold{node.inputs[0], pads};
+  return true;
+}
+
 Status PlanBuilder::BuildNode(int index) {
   const ir::Node& node = graph_.nodes[index];
   if (node.op_type == "Constant") {
@@ -245,6 +279,7 @@ Status PlanBuilder::BuildNode(int index) {
     if (!name.empty() && !Const(name)) { all_const = false; break; }
   }
   if (all_const) return Fold(index);
+  if (node.op_type == "Pad" && TryFoldPad(index)) return Status::Ok();
   if (const DnnlOpInfo* op = FindDnnlOp(node.op_type)) {
     ACT_ASSIGN_OR_RETURN(bool done, op->build(*this, index));
     if (done) return Status::Ok();

@@ -60,15 +60,28 @@ class PlanBuilder {
   // Runs node `index` with its reference kernel (plain buffers).
   Status BuildReference(int index);
 
+  // Pad(x, zeros on spatial axes) whose only reader is a Conv or an AveragePool is not run: the reader
+  // takes x and adds these pads to its own (ONNX order: begins then ends, all axes).
+  struct PadFold {
+    std::string input;
+    std::vector<int64_t> pads;
+  };
+  const PadFold* FoldedPad(const std::string& value) const {
+    auto it = pad_folds_.find(value);
+    return it == pad_folds_.end() ? nullptr : &it->second;
+  }
+
  private:
   Status BuildNode(int index);
   Status Fold(int index);
+  bool TryFoldPad(int index);
 
   const ir::Graph& graph_;
   Plan& plan_;
   int64_t opset_;
   std::vector<bool> consumed_;
   std::map<int, int> plain_of_;  // value id → id of its plain copy
+  std::map<std::string, PadFold> pad_folds_;
 };
 
 }  // namespace act::runtime::onednn

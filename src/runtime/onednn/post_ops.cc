@@ -23,7 +23,8 @@ bool PostOpChain::has_binary() const {
 dnnl::post_ops PostOpChain::ToDnnl(PlanBuilder& b) const {
   dnnl::post_ops po;
   for (const PostOp& op : ops) {
-    if (op.binary) po.append_binary(op.alg, b.V(op.src1).md);
+    if (op.sum) po.append_sum(1.f);
+    else if (op.binary) po.append_binary(op.alg, b.V(op.src1).md);
     else po.append_eltwise(1.f, op.alg, op.alpha, op.beta);
   }
   return po;
@@ -35,6 +36,11 @@ std::vector<std::pair<int, int>> PostOpChain::BinaryArgs() const {
     if (ops[i].binary) args.emplace_back(DNNL_ARG_ATTR_MULTIPLE_POST_OP(static_cast<int>(i)) | DNNL_ARG_SRC_1, ops[i].src1);
   }
   return args;
+}
+
+int PostOpChain::SumSource() const {
+  for (const PostOp& op : ops) if (op.sum) return op.src1;
+  return -1;
 }
 
 std::string PostOpChain::Label() const {
@@ -168,9 +174,11 @@ PostOpChain AbsorbPostOps(PlanBuilder& b, const std::string& value, const Shape&
         if (!b.Has(other) || b.Const(other)) break;
         Expected<int> id = b.Id(other);
         if (!id.ok()) break;
-        // Only a same-shape residual (element-wise post-ops keep the kernel's output shape).
-        if (b.V(*id).shape != shape || b.V(*id).dtype != DType::kFloat32) break;
-        chain.ops.push_back({true, algorithm::binary_add, 0.f, 0.f, *id, op});
+        // Only a same-shape residual (element-wise post-ops keep the kernel's output shape), once per chain.
+        if (b.V(*id).shape != shape || b.V(*id).dtype != DType::kFloat32 || chain.SumSource() >= 0) break;
+        PostOp sum{false, algorithm::eltwise_linear, 0.f, 0.f, *id, op};
+        sum.sum = true;
+        chain.ops.push_back(sum);
       } else {
         break;
       }
@@ -181,7 +189,8 @@ PostOpChain AbsorbPostOps(PlanBuilder& b, const std::string& value, const Shape&
     cur = next;
     // Two linear steps in a row are one: a2·(a1·x + b1) + b2 = (a1·a2)·x + (a2·b1 + b2).
     const size_t n = chain.ops.size();
-    if (n >= 2 && !chain.ops[n - 1].binary && !chain.ops[n - 2].binary && chain.ops[n - 1].alg == algorithm::eltwise_linear &&
+    if (n >= 2 && !chain.ops[n - 1].binary && !chain.ops[n - 2].binary && !chain.ops[n - 1].sum &&
+        !chain.ops[n - 2].sum && chain.ops[n - 1].alg == algorithm::eltwise_linear &&
         chain.ops[n - 2].alg == algorithm::eltwise_linear) {
       PostOp& first = chain.ops[n - 2];
       const PostOp& second = chain.ops[n - 1];

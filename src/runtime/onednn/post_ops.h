@@ -5,7 +5,8 @@
 //   Add/Sub/Mul/Div with a constant scalar                                    → eltwise linear (a·x + b)
 //   x · Clip(x + 3, 0, 6) / 6  and  x · HardSigmoid(x) (α = 1/6, β = 1/2)     → eltwise hardswish
 //   x · Sigmoid(x)                                                            → eltwise swish
-//   Add(x, r) with r already computed and of x's shape (a residual)           → binary add post-op
+//   Add(x, r) with r already computed and of x's shape (a residual)           → sum post-op (one per chain;
+//                                 the kernel's builder copies r into the output buffer before the primitive)
 // and marks those nodes consumed. The fused kernel then writes the chain's last value.
 #pragma once
 
@@ -24,6 +25,7 @@ struct PostOp {
   float alpha = 0, beta = 0;
   int src1 = -1;                // binary: value id of the second operand
   std::string label;            // op type(s) it replaces, for the profile
+  bool sum = false;             // dst += src1 (the residual is copied into dst before the primitive runs)
 };
 
 struct PostOpChain {
@@ -35,6 +37,7 @@ struct PostOpChain {
   dnnl::post_ops ToDnnl(PlanBuilder& builder) const;
   std::vector<std::pair<int, int>> BinaryArgs() const;  // (dnnl arg, value id)
   std::string Label() const;    // "+Relu+HardSwish"
+  int SumSource() const;        // value id of the residual of a sum post-op, or -1
 };
 
 // `value` (of shape `shape`) is the output of the kernel being built; `allow_binary` is false for kernels
