@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <sstream>
 
@@ -92,6 +93,12 @@ int main(int argc, char** argv) {
     }
     const double elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     if (r >= warmup) ms.push_back(elapsed);
+  }
+  if (std::getenv("ACT_EXEC_PROFILE") != nullptr) {  // per-op-type time of a few extra runs, on stderr
+    (*module)->SetProfiling(true);
+    c10::InferenceMode inference;
+    for (int r = 0; r < 10; ++r) (void)(*module)->Forward(inputs);
+    for (const auto& [op, total] : (*module)->profile()) std::fprintf(stderr, "  %-20s %8.3f ms/run\n", op.c_str(), total / 10);
   }
   std::sort(ms.begin(), ms.end());
   auto pct = [&](double p) { return ms[std::min(ms.size() - 1, static_cast<size_t>(p * ms.size()))]; };

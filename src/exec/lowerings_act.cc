@@ -1,13 +1,164 @@
 // Lowerings of the `act` domain: the training-only nodes that compression passes insert (fake
 // quantization with straight-through gradients, PACT clipping, pruning masks). Export turns them into
 // standard ONNX. Add each op here as {"act", "<OpType>", since, until, &Build<OpType>}.
+// The ops' definitions (formulas, attributes, observers) are in src/quant/qat_ops.h.
+#include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
 #include "exec/lowering.h"
+#include "quant/qat_ops.h"
 
 namespace act::exec {
+namespace {
+
+using Tensors = std::vector<at::Tensor>;
+
+struct FakeQuantAttrs {
+  int64_t qmin = 0, qmax = 255, axis = -1, window = 1;
+  bool symmetric = false, learnable = false;
+  double moving_rate = 0.9;
+  std::string observer;
+};
+
+// s and z for the range [lo, hi] (widened to contain 0), as quant::ParamsForRange computes them.
+void ParamsFor(float lo, float hi, const FakeQuantAttrs& a, float* scale, float* zero_point) {
+  lo = std::min(lo, 0.0f);
+  hi = std::max(hi, 0.0f);
+  if (a.symmetric) {
+    *scale = std::max(std::max(std::fabs(lo), std::fabs(hi)) / static_cast<float>(a.qmax), quant::kFakeQuantMinScale);
+    *zero_point = 0;
+    return;
+  }
+  *scale = std::max((hi - lo) / static_cast<float>(a.qmax - a.qmin), quant::kFakeQuantMinScale);
+  const float z = std::nearbyint(static_cast<float>(a.qmin) - lo / *scale);
+  *zero_point = std::min(std::max(z, static_cast<float>(a.qmin)), static_cast<float>(a.qmax));
+}
+
+// Updates the activation observer in `state` with batch extremes (bmin, bmax) and returns the range.
+void Observe(const FakeQuantAttrs& a, at::Tensor& state, float bmin, float bmax, float* lo, float* hi) {
+  float* s = state.data_ptr<float>();
+  if (a.observer == quant::kObserverMovingAverage) {
+    const float r = static_cast<float>(a.moving_rate);
+    s[0] = r * s[0] + bmin;
+    s[1] = r * s[1] + bmax;
+    s[2] = r * s[2] + 1.0f;
+    *lo = s[0] / s[2];
+    *hi = s[1] / s[2];
+  } else if (a.observer == quant::kObserverRangeAbsMax) {
+    const int64_t w = a.window;
+    const int64_t seen = static_cast<int64_t>(s[2]);
+    s[3 + seen % w] = bmin;
+    s[3 + w + seen % w] = bmax;
+    s[2] = static_cast<float>(seen + 1);
+    const int64_t n = std::min(seen + 1, w);
+    *lo = *std::min_element(s + 3, s + 3 + n);
+    *hi = *std::max_element(s + 3 + w, s + 3 + w + n);
+  } else {  // abs_max
+    *lo = bmin;
+    *hi = bmax;
+  }
+  if (a.symmetric) {
+    const float m = std::max(std::fabs(*lo), std::fabs(*hi));
+    *lo = -m;
+    *hi = m;
+  }
+}
+
+// act.FakeQuant: see quant/qat_ops.h.
+Expected<Kernel> BuildFakeQuant(const LoweringContext& ctx) {
+  const ir::Node& node = ctx.node();
+  FakeQuantAttrs a;
+  a.qmin = node.GetInt("qmin", 0);
+  a.qmax = node.GetInt("qmax", 255);
+  a.axis = node.GetInt("axis", -1);
+  a.symmetric = node.GetInt("symmetric", 0) != 0;
+  a.learnable = node.GetInt("learnable", 0) != 0;
+  a.moving_rate = node.GetFloat("moving_rate", 0.9f);
+  a.window = std::max<int64_t>(1, node.GetInt("window_size", 1));
+  a.observer = node.GetString("observer", quant::kObserverFixed);
+  if (a.qmin >= a.qmax) return ctx.Error("qmin must be below qmax");
+  if (ctx.num_inputs() < 3) return ctx.Error("expects inputs (x, scale, zero_point[, state])");
+  const std::string& o = a.observer;
+  if (o != quant::kObserverWeight && o != quant::kObserverMovingAverage && o != quant::kObserverRangeAbsMax &&
+      o != quant::kObserverAbsMax && o != quant::kObserverFixed) {
+    return ctx.Error("unknown observer '" + o + "'");
+  }
+  const bool activation_observer = o == quant::kObserverMovingAverage || o == quant::kObserverRangeAbsMax ||
+                                   o == quant::kObserverAbsMax;
+  if (activation_observer && !ctx.HasInput(3)) return ctx.Error("observer '" + o + "' needs the state input");
+  if (a.learnable && a.axis >= 0) return ctx.Error("a learnable scale is per-tensor only");
+  return Kernel([a, activation_observer](const Tensors& in) -> Tensors {
+    const at::Tensor& x = in[0];
+    at::Tensor scale = in[1], zero_point = in[2];
+    const bool training = at::GradMode::is_enabled();
+    if (a.learnable) {
+      // LSQ: gradient to the scale scaled by 1 / sqrt(numel · qmax).
+      const double grad_factor = 1.0 / std::sqrt(static_cast<double>(std::max<int64_t>(x.numel(), 1)) * a.qmax);
+      if (training) {
+        at::NoGradGuard no_grad;
+        scale.clamp_min_(quant::kFakeQuantMinScale);
+      }
+      return {at::_fake_quantize_learnable_per_tensor_affine(x, scale, zero_point, a.qmin, a.qmax, grad_factor)};
+    }
+    if (training && a.observer == quant::kObserverWeight) {
+      at::NoGradGuard no_grad;
+      at::Tensor w = x.detach().abs();
+      at::Tensor m;
+      if (a.axis >= 0) {
+        const int64_t axis = a.axis;
+        std::vector<int64_t> dims;
+        for (int64_t d = 0; d < w.dim(); ++d) if (d != axis) dims.push_back(d);
+        m = dims.empty() ? w : w.amax(dims);
+      } else {
+        m = w.max().reshape({1});
+      }
+      scale.copy_((m / static_cast<float>(a.qmax)).clamp_min(quant::kFakeQuantMinScale).reshape(scale.sizes()));
+      zero_point.zero_();
+    } else if (training && activation_observer) {
+      at::NoGradGuard no_grad;
+      at::Tensor state = in[3];
+      const auto mm = at::aminmax(x.detach());
+      float lo = 0, hi = 0, s = 1, z = 0;
+      Observe(a, state, std::get<0>(mm).item<float>(), std::get<1>(mm).item<float>(), &lo, &hi);
+      ParamsFor(lo, hi, a, &s, &z);
+      scale.fill_(s);
+      zero_point.fill_(z);
+    }
+    if (a.axis >= 0) {
+      return {at::fake_quantize_per_channel_affine(x, scale.detach().reshape({-1}),
+                                                   zero_point.detach().reshape({-1}).to(at::kInt), a.axis, a.qmin,
+                                                   a.qmax)};
+    }
+    return {at::fake_quantize_per_tensor_affine(x, scale.item<float>(),
+                                                static_cast<int64_t>(zero_point.item<float>()), a.qmin, a.qmax)};
+  });
+}
+
+// act.PactClip: y = x - relu(x - alpha) + relu(-alpha - x).
+Expected<Kernel> BuildPactClip(const LoweringContext& ctx) {
+  if (ctx.num_inputs() != 2) return ctx.Error("expects inputs (x, alpha)");
+  return Kernel([](const Tensors& in) -> Tensors {
+    const at::Tensor& x = in[0];
+    const at::Tensor& alpha = in[1];
+    return {x - at::relu(x - alpha) + at::relu(-alpha - x)};
+  });
+}
+
+}  // namespace
 
 void RegisterActLowerings(LoweringTable& table) {
-  // None yet: src/quant and src/prune add their ops here.
-  (void)table;
+  const LoweringEntry entries[] = {
+      {quant::kActDomain, quant::kFakeQuantOp, 1, 1000, &BuildFakeQuant},
+      {quant::kActDomain, quant::kPactClipOp, 1, 1000, &BuildPactClip},
+  };
+  for (const auto& e : entries) {
+    Status s = table.Add(e);
+    (void)s;  // the two entries never overlap
+  }
 }
 
 }  // namespace act::exec

@@ -3,6 +3,7 @@
 #include <c10/util/Exception.h>
 
 #include <algorithm>
+#include <chrono>
 #include <set>
 
 #include "core/strings.h"
@@ -268,8 +269,13 @@ Expected<std::map<std::string, at::Tensor>> Module::Forward(const std::map<std::
       ins.push_back(s >= 0 ? values[s] : at::Tensor());
     }
     std::vector<at::Tensor> outs;
+    const auto start = profiling_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
     try {
       outs = step.kernel(ins);
+      if (profiling_) {
+        profile_[node.op_type] +=
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+      }
     } catch (const std::exception& e) {
       std::string shapes;
       for (const auto& t : ins) {

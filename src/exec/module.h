@@ -63,6 +63,9 @@ class Module {
   Status WriteParametersTo(ir::Graph& graph) const;
 
   const ir::Graph& graph() const { return graph_; }  // the normalised graph this Module runs
+  // Per-op-type wall time (ms, summed over Forward calls since profiling was switched on), for benchmarks.
+  void SetProfiling(bool on) { profiling_ = on; profile_.clear(); }
+  const std::map<std::string, double>& profile() const { return profile_; }
   std::vector<std::string> InputNames() const;
   std::vector<std::string> OutputNames() const;
 
@@ -81,6 +84,8 @@ class Module {
   std::vector<std::pair<int, ir::ValueInfo>> input_slots_;
   std::vector<int> output_slots_;
   std::vector<int> last_use_;                     // slot → index of the last step that reads it (-1: none)
+  bool profiling_ = false;
+  std::map<std::string, double> profile_;
 };
 
 }  // namespace act::exec

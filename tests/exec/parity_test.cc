@@ -146,6 +146,31 @@ void ExpectParity(const std::map<std::string, Tensor>& ours, const std::map<std:
   }
 }
 
+// RunOrt with ORT's graph optimisations switched off (tests/ort/run.js --opt disabled).
+Expected<std::map<std::string, Tensor>> RunOrtUnoptimized(const std::string& model,
+                                                          const std::map<std::string, Tensor>& inputs) {
+  static int counter = 0;
+  const std::string dir = act::test::TempDir("exec_ort_disabled") + "/" + std::to_string(counter++);
+  fs::create_directories(dir);
+  std::string cmd = "node '" + act::test::RepoPath("tests/ort/run.js") + "' --opt disabled --threads 1 --model '" +
+                    model + "' --output-dir '" + dir + "/out'";
+  int i = 0;
+  for (const auto& [name, tensor] : inputs) {
+    const std::string file = dir + "/" + std::to_string(i++) + ".npy";
+    ACT_RETURN_IF_ERROR(WriteNpy(file, tensor));
+    cmd += " --input '" + name + "=" + file + "'";
+  }
+  auto r = act::test::RunCommand(cmd);
+  if (r.exit_code != 0) return Failure("ONNX Runtime failed: " + r.err);
+  std::map<std::string, Tensor> outputs;
+  for (const auto& e : fs::directory_iterator(dir + "/out")) {
+    if (e.path().extension() != ".npy") continue;
+    ACT_ASSIGN_OR_RETURN(Tensor t, ReadNpy(e.path().string()));
+    outputs[e.path().stem().string()] = std::move(t);  // sanitised names; the callers' names are plain
+  }
+  return outputs;
+}
+
 // Runs `model` in both engines on `inputs` and compares every output.
 std::map<std::string, Tensor> CheckOutputs(const std::string& model, const std::map<std::string, Tensor>& inputs) {
   auto graph = ir::LoadModel(model);
@@ -262,7 +287,28 @@ TEST(Parity, PpOcrV4DetectorOnRenderedPage) {
   const float mean[3] = {0.485f, 0.456f, 0.406f}, stddev[3] = {0.229f, 0.224f, 0.225f};
   std::vector<float> data(3 * kSize * kSize);
   ToNchw(page, data, 0, kSize, kSize, kRgb, mean, stddev);
-  auto ours = CheckOutputs(model, {{"x", Tensor::FromVector<float>({1, 3, kSize, kSize}, data)}});
+  const std::map<std::string, Tensor> inputs = {{"x", Tensor::FromVector<float>({1, 3, kSize, kSize}, data)}};
+  // This output is a sigmoid of logits that are ~0 along text borders, where float noise shows most:
+  // ORT disagrees with itself there — its optimised graph (level `all`, fused Conv+activation kernels) and
+  // its plain graph (`disabled`) differ by 8.8e-5 of max|ORT| on this page. So the 1e-4 bound is checked
+  // against ORT's plain graph (we measured 4.8e-5), and against the optimised one with that spread added.
+  auto graph = ir::LoadModel(model);
+  ASSERT_TRUE(graph.ok());
+  auto runner = Runner::Create(*graph);
+  ASSERT_TRUE(runner.ok()) << runner.status().ToString();
+  auto ours_or = (*runner)->Run(inputs);
+  ASSERT_TRUE(ours_or.ok()) << ours_or.status().ToString();
+  const std::map<std::string, Tensor> ours = *ours_or;
+  auto plain = RunOrtUnoptimized(model, inputs);
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  ExpectParity(ours, *plain, model + " (ORT, optimisations disabled)");
+  auto optimised = act::test::RunOrt(model, inputs);
+  ASSERT_TRUE(optimised.ok()) << optimised.status().ToString();
+  for (const auto& [name, reference] : *optimised) {
+    const double err = act::test::MaxRelativeError(ours.at(name), reference);
+    std::printf("det output '%s': max|ours-ORT(all)|/max|ORT| = %.3g\n", name.c_str(), err);
+    EXPECT_LE(err, kTolerance + 1e-4) << name;
+  }
   // The page has text: the probability map must be confident somewhere (else the check above is vacuous).
   ASSERT_FALSE(ours.empty());
   const Tensor& prob = ours.begin()->second;
@@ -322,7 +368,8 @@ TEST_P(FixtureParity, OutputsAndIntermediatesMatchOrt) {
   std::map<std::string, Tensor> inputs = SyntheticInputs(*graph);
   if (GetParam().find("tiny_transformer") != std::string::npos) {  // padded second sequence: mask paths
     std::vector<int64_t> ids = inputs["ids"].ToVector<int64_t>();
-    for (int t = 10; t < 16; ++t) ids[16 + t] = 0;
+    ASSERT_EQ(ids.size(), 32u);
+    for (size_t t = 10; t < 16; ++t) ids.at(16 + t) = 0;
     for (auto& v : ids) v = v % 50;
     ids[0] = 1;
     inputs["ids"] = Tensor::FromVector<int64_t>({2, 16}, ids);
