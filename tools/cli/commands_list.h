@@ -9,6 +9,7 @@ inline constexpr AddCommandFunction kCommands[] = {
     &AddInspectCommand,
     &AddCompressCommand,
     &AddRunCommand,
+    &AddBenchCommand,
     &AddEvalCommand,
 };
 
