@@ -52,8 +52,13 @@ class CocoDataset : public Dataset {
       e.path = JoinPath(c.images, im["file_name"].get<std::string>());
       if (!FileExists(e.path)) return NotFound(c.annotations + ": image file not found: " + e.path);
       e.label.image_id = im["id"].get<int64_t>();
-      e.label.image_width = im.value("width", int64_t{0});
-      e.label.image_height = im.value("height", int64_t{0});
+      if (!im.contains("width") || !im.contains("height") || !im["width"].is_number_integer() ||
+          !im["height"].is_number_integer()) {
+        return InvalidInput(c.annotations + ": image " + im["id"].dump() + " lacks integer width/height (needed to "
+                                            "map boxes between the image and the network input)");
+      }
+      e.label.image_width = im["width"].get<int64_t>();
+      e.label.image_height = im["height"].get<int64_t>();
       by_id[e.label.image_id] = d->entries_.size();
       d->entries_.push_back(std::move(e));
     }
@@ -66,7 +71,7 @@ class CocoDataset : public Dataset {
           return InvalidInput(c.annotations + ": an annotation lacks image_id, bbox [x, y, w, h] or category_id: " +
                               a.dump().substr(0, 120));
         }
-        if (a.value("iscrowd", 0) != 0) continue;
+        if (a.contains("iscrowd") && a["iscrowd"].is_number() && a["iscrowd"].get<double>() != 0) continue;
         auto it = by_id.find(a["image_id"].get<int64_t>());
         if (it == by_id.end()) {
           return InvalidInput(c.annotations + ": annotation for image_id " + a["image_id"].dump() + ", which \"images\" does not list");

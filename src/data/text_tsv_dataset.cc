@@ -48,6 +48,10 @@ class TextTsvDataset : public Dataset {
 
   static Expected<std::unique_ptr<Dataset>> Create(const config::DatasetConfig& c) {
     if (!c.transforms.empty()) return InvalidInput(ConfigWhere(c) + ".transforms: transforms apply to image data sets, not text_tsv");
+    if (!c.input_name.empty()) {
+      return InvalidInput(ConfigWhere(c) + ".input_name: a text_tsv data set makes several tensors; name them with "
+                                           "input_ids_name, attention_mask_name and token_type_ids_name");
+    }
     if (!FileExists(c.vocab)) return NotFound(c.vocab + ": vocabulary file not found (" + ConfigWhere(c) + ".vocab)");
     ACT_ASSIGN_OR_RETURN(WordPieceTokenizer tokenizer, WordPieceTokenizer::FromVocabFile(c.vocab, c.lower_case));
     auto d = std::make_unique<TextTsvDataset>(std::move(tokenizer));

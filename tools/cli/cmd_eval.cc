@@ -3,9 +3,10 @@
 // its last line (DESIGN.md §5).
 //   1. Load the config (strict) and the model (--model overrides Global.model).
 //   2. Build the engine (exec::Runner for torch, runtime::Session for onednn).
-//   3. Build the data set and its Loader (an image data set without input_name feeds the model's only input).
+//   3. Build the data set and its Loader.
 //   4. Build the metric from Global.eval (a coco_map decoder's input size and resize mode come from the
 //      data set's last resize transform); run metrics::Evaluate; print the details and the headline.
+// An idx/image_folder/coco/ocr_lines/npy data set without input_name feeds the model's only input.
 // Only the inputs the model declares are fed: extra data-set tensors (e.g. token_type_ids) are dropped.
 #include <cstdio>
 
@@ -87,7 +88,10 @@ Expected<Engine> MakeEngine(const std::string& path, const std::string& engine, 
   return e;
 }
 
-bool IsImageType(const std::string& type) { return type == "idx" || type == "image_folder" || type == "coco"; }
+// Data-set types that make one tensor named by input_name.
+bool IsSingleInputType(const std::string& type) {
+  return type == "idx" || type == "image_folder" || type == "coco" || type == "ocr_lines" || type == "npy";
+}
 
 metrics::MetricConfig ToMetricConfig(const config::EvalConfig& e, const config::DatasetConfig& data) {
   metrics::MetricConfig m;
@@ -125,12 +129,12 @@ Status RunEval(const EvalCliOptions& o) {
     ACT_ASSIGN_OR_RETURN(reference, MakeEngine(o.reference, o.engine, o.threads));
   }
 
-  if (data.input_name.empty() && IsImageType(data.type)) {
-    if (engine.inputs.size() != 1) {
+  if (data.input_name.empty() && IsSingleInputType(data.type)) {
+    if (engine.inputs.size() != 1 && data.type != "npy") {  // .npz files name their tensors themselves
       return InvalidInput(o.config + ": Global.eval_data.input_name is not set and " + model + " has " +
                           std::to_string(engine.inputs.size()) + " inputs (" + Join(engine.inputs, ", ") + "); name one");
     }
-    data.input_name = engine.inputs[0];
+    if (engine.inputs.size() == 1) data.input_name = engine.inputs[0];
   }
   const bool classification = cfg.global.eval.metric == "top1" || cfg.global.eval.metric == "top5" ||
                               cfg.global.eval.metric == "accuracy" || cfg.global.eval.metric == "f1" ||
