@@ -1,4 +1,5 @@
 // LoadConfig / ParseConfig / ToYaml: the section loop over Sections(); each section's own file does the rest.
+#include <filesystem>
 #include <sstream>
 
 #include "config/sections.h"
@@ -71,7 +72,11 @@ Expected<Config> ParseConfig(const std::string& yaml_text, const std::string& so
 Expected<Config> LoadConfig(const std::string& path) {
   Expected<std::string> text = ReadFileToString(path);
   if (!text.ok()) return text.status().WithContext("reading config");
-  return ParseConfig(*text, path, DirName(path));
+  // Absolute, so the resolved config means the same files wherever it is written (save_dir).
+  std::error_code ec;
+  std::string base = std::filesystem::absolute(DirName(path).empty() ? "." : DirName(path), ec).lexically_normal().string();
+  if (ec) base = DirName(path);
+  return ParseConfig(*text, path, base);
 }
 
 std::string ToYaml(const Config& config) {

@@ -246,7 +246,7 @@ YAML::Node DatasetToNode(const DatasetConfig& d) {
           body["size"] = t.size;
           body["mode"] = t.mode;
           body["interpolation"] = t.interpolation;
-          body["pad_value"] = t.pad_value;
+          body["pad_value"] = DoubleNode(t.pad_value);
           item["resize"] = body;
           break;
         case TransformConfig::Kind::kCenterCrop:
@@ -257,9 +257,9 @@ YAML::Node DatasetToNode(const DatasetConfig& d) {
           item["color"] = t.color;
           break;
         case TransformConfig::Kind::kNormalize:
-          body["scale"] = t.scale;
-          if (!t.mean.empty()) body["mean"] = t.mean;
-          if (!t.std.empty()) body["std"] = t.std;
+          body["scale"] = DoubleNode(t.scale);
+          if (!t.mean.empty()) body["mean"] = DoubleList(t.mean);
+          if (!t.std.empty()) body["std"] = DoubleList(t.std);
           item["normalize"] = body;
           break;
         case TransformConfig::Kind::kLayout:

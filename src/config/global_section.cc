@@ -127,12 +127,12 @@ void EmitGlobal(const Config& config, YAML::Node* root) {
   if (!g.eval.decoder.empty()) e["decoder"] = g.eval.decoder;
   if (!g.eval.dictionary.empty()) e["dictionary"] = g.eval.dictionary;
   e["num_classes"] = g.eval.num_classes;
-  e["conf_threshold"] = g.eval.conf_threshold;
-  e["nms_iou"] = g.eval.nms_iou;
+  e["conf_threshold"] = DoubleNode(g.eval.conf_threshold);
+  e["nms_iou"] = DoubleNode(g.eval.nms_iou);
   e["max_detections"] = g.eval.max_detections;
   if (!g.eval.category_ids.empty()) e["category_ids"] = g.eval.category_ids;
   n["eval"] = e;
-  n["max_metric_loss"] = g.max_metric_loss;
+  n["max_metric_loss"] = DoubleNode(g.max_metric_loss);
   if (!g.input_shapes.empty()) {
     if (g.input_shapes.size() == 1 && g.input_shapes.begin()->first.empty()) {
       n["input_shapes"] = g.input_shapes.begin()->second;

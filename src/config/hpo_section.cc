@@ -46,7 +46,7 @@ void EmitHyperParameterOptimization(const Config& config, YAML::Node* root) {
   for (bool b : h.bias_correct) bias.push_back(b);
   n["bias_correct"] = bias;
   n["weight_quantize_type"] = h.weight_quantize_type;
-  n["hist_percent"] = h.hist_percent;
+  n["hist_percent"] = DoubleList(h.hist_percent);
   n["batch_num"] = h.batch_num;
   n["max_quant_count"] = h.max_quant_count;
   (*root)["HyperParameterOptimization"] = n;

@@ -61,9 +61,9 @@ void EmitQuantPost(const Config& config, YAML::Node* root) {
   n["batch_size"] = q.batch_size;
   n["batch_nums"] = q.batch_nums;
   n["epochs"] = q.epochs;
-  n["lr"] = q.lr;
+  n["lr"] = DoubleNode(q.lr);
   n["algo"] = q.algo;
-  n["hist_percent"] = q.hist_percent;
+  n["hist_percent"] = DoubleNode(q.hist_percent);
   if (!q.recon_level.empty()) n["recon_level"] = q.recon_level;
   n["is_full_quantize"] = q.is_full_quantize;
   n["bias_correction"] = q.bias_correction;

@@ -1,5 +1,7 @@
 #include "config/yaml_reader.h"
 
+#include <cstdio>
+
 #include "core/file_util.h"
 #include "core/strings.h"
 
@@ -114,6 +116,21 @@ Status Read(const ParseContext& ctx, const YAML::Node& map, const std::string& p
 Status Read(const ParseContext& ctx, const YAML::Node& map, const std::string& path, const char* key,
             std::vector<bool>* out) {
   return ReadList(ctx, map, path, key, "a list of true/false", out);
+}
+
+YAML::Node DoubleNode(double value) {
+  char buf[40];
+  std::snprintf(buf, sizeof(buf), "%.15g", value);
+  std::string text = buf;
+  // Keep it a float when read back ("1" would read as an integer; both parse as double, but be explicit).
+  if (text.find_first_of(".eEn") == std::string::npos) text += ".0";
+  return YAML::Node(text);
+}
+
+YAML::Node DoubleList(const std::vector<double>& values) {
+  YAML::Node list(YAML::NodeType::Sequence);
+  for (double v : values) list.push_back(DoubleNode(v));
+  return list;
 }
 
 std::string ResolvePath(const std::string& base_dir, const std::string& path) {

@@ -58,4 +58,9 @@ Status CheckChoice(const ParseContext& ctx, const YAML::Node& map, const std::st
 
 std::string ResolvePath(const std::string& base_dir, const std::string& path);
 
+// Numbers for the resolved config, with 15 significant digits (0.45 stays "0.45", not yaml-cpp's
+// "0.45000000000000001"); 15 digits read back and written again give the same text.
+YAML::Node DoubleNode(double value);
+YAML::Node DoubleList(const std::vector<double>& values);
+
 }  // namespace act::config

@@ -158,6 +158,25 @@ TEST(ConfigTest, ResolvedConfigRoundTrips) {
   Expected<Config> c = LoadConfig(dir + "/config.resolved.yaml");
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_EQ(c->global.model, a->global.model);
+  EXPECT_NE(text.find("nms_iou: 0.45\n"), std::string::npos) << text;  // not 0.45000000000000001
+}
+
+// A config with relative paths, resolved and written into another folder (save_dir), still names the
+// same files: LoadConfig resolves against the config's absolute folder.
+TEST(ConfigTest, ResolvedConfigWrittenElsewhereNamesTheSameFiles) {
+  const std::string dir = test::TempDir("config_relative");
+  ASSERT_TRUE(MakeDirs(dir + "/project/cfg").ok());
+  ASSERT_TRUE(MakeDirs(dir + "/out").ok());
+  ASSERT_TRUE(AtomicWriteFile(dir + "/project/cfg/c.yaml",
+                              "Global:\n  model: ../m.onnx\n  eval_data: {type: npy, path: data}\n").ok());
+  Expected<Config> a = LoadConfig(dir + "/project/cfg/c.yaml");
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  EXPECT_EQ(a->global.model, std::filesystem::path(dir + "/project/m.onnx").lexically_normal().string());
+  ASSERT_TRUE(WriteResolvedConfig(*a, dir + "/out/config.resolved.yaml").ok());
+  Expected<Config> b = LoadConfig(dir + "/out/config.resolved.yaml");
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  EXPECT_EQ(b->global.model, a->global.model);
+  EXPECT_EQ(b->global.eval_data->path, a->global.eval_data->path);
 }
 
 // ACT's 93 example configs (84 .yaml, 9 PaddleDetection reader .yml): each either parses or is refused naming a key. They all carry Paddle's
