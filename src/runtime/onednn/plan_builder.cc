@@ -42,18 +42,39 @@ PlanBuilder::PlanBuilder(const ir::Graph& graph, Plan& plan)
     : graph_(graph), plan_(plan), opset_(graph.opset()), consumed_(graph.nodes.size(), false) {}
 
 bool PlanBuilder::Has(const std::string& name) const {
-  return plan_.ids.count(name) > 0 || graph_.IsInitializer(name);
+  return plan_.ids.count(name) > 0 || graph_.IsInitializer(name) || lazy_dq_.count(name) > 0;
+}
+
+Status PlanBuilder::Materialize(const std::string& value) {
+  auto it = lazy_dq_.find(value);
+  const int index = it->second;
+  lazy_dq_.erase(it);
+  const ir::Node& node = graph_.nodes[index];
+  for (const std::string& in : node.inputs) {
+    if (!in.empty() && !Const(in)) return BuildReference(index);
+  }
+  return Fold(index);
 }
 
 Expected<int> PlanBuilder::Id(const std::string& name) {
   auto it = plan_.ids.find(name);
   if (it != plan_.ids.end()) return it->second;
+  if (lazy_dq_.count(name)) {
+    ACT_RETURN_IF_ERROR(Materialize(name));
+    return plan_.ids.at(name);
+  }
   if (const Tensor* t = graph_.Initializer(name)) return AddConst(name, *t);
   return Internal("value '" + name + "' is used before it is produced");
 }
 
 const Tensor* PlanBuilder::Const(const std::string& name) {
   if (name.empty()) return nullptr;
+  if (int dq = DeferredDequantize(name); dq >= 0) {
+    for (const std::string& in : graph_.nodes[dq].inputs) {
+      if (!in.empty() && !Const(in)) return nullptr;
+    }
+    if (!Materialize(name).ok()) return nullptr;
+  }
   auto it = plan_.ids.find(name);
   if (it != plan_.ids.end()) {
     const Value& v = plan_.values[it->second];
@@ -155,8 +176,11 @@ Status PlanBuilder::Fold(int index) {
   return Status::Ok();
 }
 
-Status PlanBuilder::BuildReference(int index) {
-  const ir::Node& node = graph_.nodes[index];
+Status PlanBuilder::BuildReference(int index, const std::vector<std::string>* input_names,
+                                   const std::vector<std::string>* output_names) {
+  ir::Node node = graph_.nodes[index];
+  if (input_names) node.inputs = *input_names;
+  if (output_names) node.outputs = *output_names;
   const RefOpInfo* info = FindReferenceOp(node.op_type);
   if (!info) {
     return Unsupported(node.Describe() + ": op type " + node.op_type +

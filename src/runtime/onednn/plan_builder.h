@@ -57,8 +57,19 @@ class PlanBuilder {
 
   void AddKernel(std::unique_ptr<Kernel> kernel) { plan_.kernels.push_back(std::move(kernel)); }
 
-  // Runs node `index` with its reference kernel (plain buffers).
-  Status BuildReference(int index);
+  // Runs node `index` with its reference kernel (plain buffers). `inputs`/`outputs` replace the node's
+  // value names when given (the INT8 path runs data movement on the quantized tensor instead).
+  Status BuildReference(int index, const std::vector<std::string>* inputs = nullptr,
+                        const std::vector<std::string>* outputs = nullptr);
+
+  // DequantizeLinear nodes are lowered lazily: an INT8 kernel reading their output takes the quantized
+  // input instead, and only a float reader makes the DequantizeLinear run (or fold, for weights).
+  void DeferDequantize(int index) { lazy_dq_[graph_.nodes[index].outputs[0]] = index; }
+  // The DequantizeLinear node (index) whose output is `value` while it has not run; -1 otherwise.
+  int DeferredDequantize(const std::string& value) const {
+    auto it = lazy_dq_.find(value);
+    return it == lazy_dq_.end() ? -1 : it->second;
+  }
 
   // Pad(x, zeros on spatial axes) whose only reader is a Conv or an AveragePool is not run: the reader
   // takes x and adds these pads to its own (ONNX order: begins then ends, all axes).
@@ -82,6 +93,8 @@ class PlanBuilder {
   std::vector<bool> consumed_;
   std::map<int, int> plain_of_;  // value id → id of its plain copy
   std::map<std::string, PadFold> pad_folds_;
+  std::map<std::string, int> lazy_dq_;
+  Status Materialize(const std::string& value);
 };
 
 }  // namespace act::runtime::onednn
