@@ -59,7 +59,11 @@ Status Observer::Observe(const Tensor& tensor) {
 }
 
 std::pair<float, float> Observer::ClipRange(double t) const {
-  return {static_cast<float>(std::max(seen_min(), -t)), static_cast<float>(std::min(seen_max(), t))};
+  // 0 stays inside the range (it must be exact: padding, Relu), so a tensor whose values all lie above
+  // (or below) a small threshold still gets a valid [0, t] (or [-t, 0]).
+  const double lo = std::min(std::max(seen_min(), -t), 0.0);
+  const double hi = std::max(std::min(seen_max(), t), 0.0);
+  return {static_cast<float>(lo), static_cast<float>(hi)};
 }
 
 Expected<ObservedRange> Observer::Range() const {

@@ -6,8 +6,8 @@
 // an *aggregator* folds those numbers over batches (max, min, mean). `abs_max` is AbsMax × Max and `avg` is
 // AbsMax × Mean. The histogram observers (hist, mse, KL, emd) share one streaming SignedHistogram and
 // differ only in how they pick the threshold T from it. Every observer also tracks the global min and max
-// (Min × Min, Max × Max), so the range it reports is [max(min, -T), min(max, T)]: asymmetric u8 activations
-// keep their sign information; a non-negative tensor (after Relu) gets [0, T].
+// (Min × Min, Max × Max), so the range it reports is [max(min, -T), min(max, T)] widened to contain 0:
+// asymmetric u8 activations keep their sign information; a non-negative tensor (after Relu) gets [0, T].
 //
 // All observers need ONE pass over the data (the histogram grows its range by exact re-binning instead of
 // a first abs-max pass). The registry of algorithms is ObserverAlgorithms() below.
@@ -78,7 +78,8 @@ class Observer {
   virtual Status ObserveImpl(const float* data, int64_t count) = 0;
   // The |x| threshold T; seen_min/seen_max are available.
   virtual Expected<double> Threshold() const = 0;
-  // Range for a candidate threshold t: [max(seen_min, -t), min(seen_max, t)]. Used by the searches too.
+  // Range for a candidate threshold t: [max(seen_min, -t), min(seen_max, t)], widened to contain 0.
+  // Used by the searches too.
   std::pair<float, float> ClipRange(double t) const;
   double seen_min() const { return min_.value(); }
   double seen_max() const { return max_.value(); }

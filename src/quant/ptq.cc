@@ -64,28 +64,98 @@ Expected<PtqOptions> PtqOptionsFromQuantPost(const config::QuantPostConfig& qp, 
   return o;
 }
 
-Expected<PtqResult> RunPtq(const ir::Graph& fp32, const BatchSource& next_batch, const PtqOptions& options) {
-  PtqResult result;
-  // 1. Normalise and fold.
-  result.folded = fp32;
-  ACT_RETURN_IF_ERROR(ir::Normalize(result.folded, "PTQ input model"));
+Expected<ir::Graph> PrepareForPtq(const ir::Graph& fp32, const PtqOptions& options) {
+  ir::Graph graph = fp32;
+  ACT_RETURN_IF_ERROR(ir::Normalize(graph, "PTQ input model"));
   if (options.fold) {
-    ACT_ASSIGN_OR_RETURN(bool bn, ir::FoldBatchNorm(result.folded));
-    ACT_ASSIGN_OR_RETURN(bool affine, ir::FoldAffine(result.folded));
+    ACT_ASSIGN_OR_RETURN(bool bn, ir::FoldBatchNorm(graph));
+    ACT_ASSIGN_OR_RETURN(bool affine, ir::FoldAffine(graph));
     ACT_LOG(kInfo, "PTQ: folded BatchNormalization: " << (bn ? "yes" : "none") << ", affine Mul/Add: "
                                                       << (affine ? "yes" : "none"));
-    if (bn || affine) ACT_RETURN_IF_ERROR(ir::InferShapes(result.folded, "folded model"));
+    if (bn || affine) ACT_RETURN_IF_ERROR(ir::InferShapes(graph, "folded model"));
   }
-  // 2. What to calibrate.
+  return graph;
+}
+
+namespace {
+Expected<QuantScheme> SchemeFor(const PtqOptions& options) {
   ACT_ASSIGN_OR_RETURN(QuantScheme scheme, SchemeForHardware(options.deploy_hardware));
   scheme.weight_type = options.weight_quantize_type;
   scheme.weight_bits = options.weight_bits;
   scheme.activation_bits = options.activation_bits;
+  return scheme;
+}
+}  // namespace
+
+Expected<ir::QdqExportOptions> ExportOptionsFor(const PtqOptions& options) {
+  ACT_ASSIGN_OR_RETURN(QuantScheme scheme, SchemeFor(options));
   ir::QdqExportOptions export_options = MakeQdqExportOptions(scheme);
   export_options.quantize_op_types = options.quantize_op_types;
   export_options.is_full_quantize = options.is_full_quantize;
+  export_options.quantize_activation_matmul = options.quantize_activation_matmul;
   export_options.skip_tensors = options.skip_tensor_list;
   export_options.float_nodes = options.float_nodes;
+  return export_options;
+}
+
+Expected<CalibrationRun> Calibrate(const ir::Graph& prepared, const std::vector<std::string>& tensors,
+                                   const BatchSource& next_batch, const std::vector<std::string>& algos,
+                                   const ObserverOptions& observer_options, int64_t batch_nums, int threads,
+                                   bool progress) {
+  // observers[a][t]: algorithm a on tensor t.
+  std::vector<std::vector<std::unique_ptr<Observer>>> observers(algos.size());
+  for (size_t a = 0; a < algos.size(); ++a) {
+    for (size_t t = 0; t < tensors.size(); ++t) {
+      ACT_ASSIGN_OR_RETURN(auto observer, MakeObserver(algos[a], observer_options));
+      observers[a].push_back(std::move(observer));
+    }
+  }
+  exec::RunnerOptions runner_options;
+  runner_options.threads = threads;
+  ACT_ASSIGN_OR_RETURN(auto runner, exec::Runner::Create(prepared, runner_options));
+  CalibrationRun run;
+  const auto start = std::chrono::steady_clock::now();
+  std::unique_ptr<ProgressBar> bar;
+  if (progress) bar = std::make_unique<ProgressBar>("calibrating", std::max<int64_t>(batch_nums, 0));
+  while (batch_nums < 0 || run.batches < batch_nums) {
+    ACT_ASSIGN_OR_RETURN(std::optional<data::Batch> batch, next_batch());
+    if (!batch) break;
+    auto values = runner->Run(batch->inputs, tensors);
+    if (!values.ok()) return values.status().WithContext("calibration batch " + std::to_string(run.batches));
+    for (size_t t = 0; t < tensors.size(); ++t) {
+      auto it = values->find(tensors[t]);
+      if (it == values->end()) return Internal("the executor did not return tensor '" + tensors[t] + "'");
+      for (size_t a = 0; a < algos.size(); ++a) {
+        Status s = observers[a][t]->Observe(it->second);
+        if (!s.ok()) {
+          return s.WithContext("calibration batch " + std::to_string(run.batches) + ", tensor '" + tensors[t] + "'");
+        }
+      }
+    }
+    ++run.batches;
+    run.samples += batch->size();
+    if (bar) bar->Advance();
+  }
+  if (bar) bar->Finish();
+  run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (run.batches == 0) return InvalidInput("the calibration data set yielded no batch");
+  for (size_t a = 0; a < algos.size(); ++a) {
+    CalibrationTable& table = run.tables[algos[a]];
+    for (size_t t = 0; t < tensors.size(); ++t) {
+      auto range = observers[a][t]->Range();
+      if (!range.ok()) return range.status().WithContext("tensor '" + tensors[t] + "'");
+      auto params = observers[a][t]->Params();
+      if (!params.ok()) return params.status().WithContext("tensor '" + tensors[t] + "'");
+      table.Set(tensors[t], {*params, range->min, range->max, algos[a]});
+    }
+  }
+  return run;
+}
+
+Expected<PtqResult> RunPtq(const ir::Graph& fp32, const BatchSource& next_batch, const PtqOptions& options) {
+  PtqResult result;
+  ACT_ASSIGN_OR_RETURN(result.folded, PrepareForPtq(fp32, options));
+  ACT_ASSIGN_OR_RETURN(ir::QdqExportOptions export_options, ExportOptionsFor(options));
   const std::vector<std::string> tensors = ir::QdqTensorsToCalibrate(result.folded, export_options);
   if (tensors.empty()) {
     return InvalidInput("the model has no quantizable node (Conv, ConvTranspose, MatMul, Gemm with a constant "
@@ -93,46 +163,15 @@ Expected<PtqResult> RunPtq(const ir::Graph& fp32, const BatchSource& next_batch,
                                                                     options.quantize_op_types.end()}, ", ") +
                         "): nothing to quantize");
   }
+  ACT_ASSIGN_OR_RETURN(QuantScheme scheme, SchemeFor(options));
   ObserverOptions observer_options = ActivationObserverOptions(scheme);
   observer_options.hist_percent = options.hist_percent;
-  std::map<std::string, std::unique_ptr<Observer>> observers;
-  for (const auto& t : tensors) {
-    ACT_ASSIGN_OR_RETURN(observers[t], MakeObserver(options.algo, observer_options));
-  }
-  // 3. One pass over the calibration data.
-  exec::RunnerOptions runner_options;
-  runner_options.threads = options.threads;
-  ACT_ASSIGN_OR_RETURN(auto runner, exec::Runner::Create(result.folded, runner_options));
-  const auto start = std::chrono::steady_clock::now();
-  std::unique_ptr<ProgressBar> bar;
-  if (options.progress) {
-    bar = std::make_unique<ProgressBar>("calibrating (" + options.algo + ")", std::max<int64_t>(options.batch_nums, 0));
-  }
-  while (options.batch_nums < 0 || result.batches < options.batch_nums) {
-    ACT_ASSIGN_OR_RETURN(std::optional<data::Batch> batch, next_batch());
-    if (!batch) break;
-    ACT_ASSIGN_OR_RETURN(auto values, runner->Run(batch->inputs, tensors));
-    for (const auto& t : tensors) {
-      auto it = values.find(t);
-      if (it == values.end()) return Internal("the executor did not return tensor '" + t + "'");
-      Status s = observers[t]->Observe(it->second);
-      if (!s.ok()) return s.WithContext("calibration batch " + std::to_string(result.batches) + ", tensor '" + t + "'");
-    }
-    ++result.batches;
-    result.samples += batch->size();
-    if (bar) bar->Advance();
-  }
-  if (bar) bar->Finish();
-  result.calibration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (result.batches == 0) return InvalidInput("the calibration data set yielded no batch");
-  // 4. The table.
-  for (const auto& t : tensors) {
-    ACT_ASSIGN_OR_RETURN(ObservedRange range, observers[t]->Range());
-    auto params = observers[t]->Params();
-    if (!params.ok()) return params.status().WithContext("tensor '" + t + "'");
-    result.table.Set(t, {*params, range.min, range.max, options.algo});
-  }
-  // 5. Export.
+  ACT_ASSIGN_OR_RETURN(CalibrationRun run, Calibrate(result.folded, tensors, next_batch, {options.algo}, observer_options,
+                                                     options.batch_nums, options.threads, options.progress));
+  result.table = std::move(run.tables.at(options.algo));
+  result.batches = run.batches;
+  result.samples = run.samples;
+  result.calibration_seconds = run.seconds;
   result.model = result.folded;
   ACT_ASSIGN_OR_RETURN(result.export_result, ir::ExportQdq(result.model, ToQdqParams(result.table), export_options));
   ACT_RETURN_IF_ERROR(ir::CheckModel(result.model, "the exported INT8 model"));

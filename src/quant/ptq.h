@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -37,10 +38,11 @@ struct PtqOptions {
   double hist_percent = 0.99999;
   int64_t batch_nums = -1;                // -1: every batch the source yields
   bool is_full_quantize = false;
+  bool quantize_activation_matmul = false;  // MatMul of two activations (attention); see qdq_export.h
   WeightQuantizeType weight_quantize_type = WeightQuantizeType::kChannelWiseAbsMax;
   int weight_bits = 8;
   int activation_bits = 8;
-  std::set<std::string> quantize_op_types = {"Conv", "ConvTranspose", "MatMul", "Gemm"};  // ONNX op types
+  std::set<std::string> quantize_op_types = {"Conv", "MatMul", "Gemm"};  // ONNX op types (qdq_export.h)
   std::set<std::string> skip_tensor_list;
   std::set<std::string> float_nodes;      // per-layer FP32 fallback (node names)
   std::string deploy_hardware = "x86_vnni";
@@ -67,5 +69,24 @@ struct PtqResult {
 };
 
 Expected<PtqResult> RunPtq(const ir::Graph& fp32, const BatchSource& next_batch, const PtqOptions& options);
+
+// ---- the stages of RunPtq, for searches that calibrate once and export many times -----------------------
+// Step 1: a normalised copy with BatchNormalization / affine Mul-Add folded (when options.fold).
+Expected<ir::Graph> PrepareForPtq(const ir::Graph& fp32, const PtqOptions& options);
+// The export options `options` imply (scheme of deploy_hardware, op types, skip list, fallback).
+Expected<ir::QdqExportOptions> ExportOptionsFor(const PtqOptions& options);
+
+struct CalibrationRun {
+  std::map<std::string, CalibrationTable> tables;  // algo → table
+  int64_t batches = 0, samples = 0;
+  double seconds = 0;
+};
+// Steps 3–4 for several algorithms at once: ONE pass over at most `batch_nums` batches (-1: all) feeds an
+// observer per (tensor, algorithm); each algorithm gets its table. Statistics are collected once, so a
+// search over algorithms does not recalibrate. Fails naming the batch and tensor on NaN/Inf.
+Expected<CalibrationRun> Calibrate(const ir::Graph& prepared, const std::vector<std::string>& tensors,
+                                   const BatchSource& next_batch, const std::vector<std::string>& algos,
+                                   const ObserverOptions& observer_options, int64_t batch_nums, int threads = 0,
+                                   bool progress = false);
 
 }  // namespace act::quant

@@ -104,6 +104,21 @@ TEST(Observers, RegistryListsAcTAlgorithmsAndSuggests) {
   EXPECT_NE(bad.status().message().find("did you mean 'KL'"), std::string::npos) << bad.status().message();
 }
 
+TEST(Observers, ThresholdBelowAllValuesStillGivesAValidRange) {
+  // All values in [2, 3]: a searched threshold below 2 must not produce min > max (found on PP-OCRv4's
+  // hard-swish x + 3 under mse).
+  const std::vector<float> v = {2.0f, 2.5f, 3.0f, 2.2f};
+  for (const auto& a : ObserverAlgorithms()) {
+    auto o = MakeObserver(a.name, {}).value();
+    ASSERT_TRUE(o->Observe(v.data(), 4).ok());
+    auto r = o->Range();
+    ASSERT_TRUE(r.ok()) << a.name << ": " << r.status().message();
+    EXPECT_EQ(r->min, 0.0f) << a.name;
+    EXPECT_GT(r->max, 0.0f) << a.name;
+    EXPECT_TRUE(o->Params().ok()) << a.name;
+  }
+}
+
 TEST(Observers, RejectNonFiniteAndEmpty) {
   auto o = MakeObserver("hist", {}).value();
   EXPECT_FALSE(o->Range().ok());  // nothing seen

@@ -324,3 +324,88 @@ TEST(QdqExport, ConvHeavyModelIsAQuarterOfItsSize) {
 
 }  // namespace
 }  // namespace act::test
+
+namespace act::test {
+namespace {
+
+TEST(QdqExport, HandlerTableCoversTheOpsOrtHasIntegerPathsFor) {
+  // ENVIRONMENT.md's list of what ORT 1.30 fuses or passes through on u8; each must have a handler.
+  std::map<std::string, ir::QdqRole> roles;
+  for (const auto& h : ir::QdqHandlers()) {
+    EXPECT_TRUE(roles.emplace(h.op_type, h.role).second) << "duplicate handler " << h.op_type;
+  }
+  for (const char* op : {"Conv", "ConvTranspose", "MatMul", "Gemm"}) EXPECT_EQ(roles.at(op), ir::QdqRole::kCompute) << op;
+  for (const char* op : {"Add", "Mul", "Sigmoid", "Softmax", "AveragePool", "GlobalAveragePool", "LeakyRelu",
+                         "Concat", "Where"}) {
+    EXPECT_EQ(roles.at(op), ir::QdqRole::kInteger) << op;
+  }
+  for (const char* op : {"Reshape", "Transpose", "Gather", "Squeeze", "Unsqueeze", "Slice", "Flatten", "Expand",
+                         "Tile", "Resize", "Split", "MaxPool"}) {
+    EXPECT_EQ(roles.at(op), ir::QdqRole::kDataMovement) << op;
+  }
+  // No integer path in ORT: these must not be quantized as integer ops.
+  for (const char* op : {"HardSigmoid", "HardSwish", "Div", "Sub", "Pow", "Sqrt", "ReduceMean", "Pad"}) {
+    EXPECT_EQ(roles.count(op), 0u) << op;
+  }
+}
+
+TEST(QdqExport, ActivationMatMulOnlyWhenAsked) {
+  // a · b with both operands activations (attention's Q·Kᵀ): float unless quantize_activation_matmul.
+  ir::Graph g = NewGraph();
+  g.inputs = {Value("a", {2, 4}), Value("b", {4, 3})};
+  g.AddNode(Op("MatMul", {"a", "b"}, {"y"}));
+  g.outputs = {Value("y", {2, 3})};
+  auto options = quant::MakeQdqExportOptions({});
+  EXPECT_TRUE(ir::QdqTensorsToCalibrate(g, options).empty());
+  options.quantize_activation_matmul = true;
+  EXPECT_EQ(ir::QdqTensorsToCalibrate(g, options), (std::vector<std::string>{"a", "b"}));
+  std::map<std::string, ir::QdqParams> acts = {{"a", {0.01f, 128, DType::kUInt8}}, {"b", {0.02f, 128, DType::kUInt8}}};
+  auto r = ir::ExportQdq(g, acts, options);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->quantized_ops.at("MatMul"), 1);
+  EXPECT_EQ(CountOps(g, "QuantizeLinear"), 2);
+  EXPECT_TRUE(ir::CheckModel(g, "matmul").ok());
+}
+
+TEST(QdqExport, ConvTransposeInOrt) {
+  REQUIRE_ORT();
+  // ConvTranspose with 2 groups: per-channel weight scales along axis 1 (C_out/g = 3), bias over 6 channels.
+  ir::Graph g = NewGraph();
+  g.inputs = {Value("x", {1, 4, 5, 5})};
+  g.initializers["w"] = Random({4, 3, 2, 2}, 3);
+  g.initializers["b"] = Random({6}, 4, -0.1f, 0.1f);
+  g.AddNode(Op("ConvTranspose", {"x", "w", "b"}, {"c"}, {{"group", Attribute::Int(2)}, {"strides", Attribute::Ints({2, 2})}}));
+  g.AddNode(Op("Relu", {"c"}, {"y"}));
+  g.outputs = {Value("y", {1, 6, 10, 10})};
+  const std::string dir = TempDir("qdq_deconv");
+  ASSERT_TRUE(ir::SaveModel(g, dir + "/fp32.onnx").ok());
+  const std::map<std::string, Tensor> input = {{"x", Random({1, 4, 5, 5}, 9, 0.0f, 1.0f)}};
+  const quant::QuantScheme scheme;
+  auto options = quant::MakeQdqExportOptions(scheme);
+  options.quantize_op_types.insert("ConvTranspose");  // not a default: see below
+  auto table = CalibrateWithOrt(g, {input}, ir::QdqTensorsToCalibrate(g, options), "abs_max", scheme, dir);
+  ASSERT_TRUE(table.ok()) << table.status().message();
+  ir::Graph q = g;
+  auto r = ir::ExportQdq(q, quant::ToQdqParams(*table), options);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(q.initializers.at("w_scale").numel(), 3);
+  EXPECT_EQ(q.initializers.at("b_scale").numel(), 6);
+  ASSERT_TRUE(ir::CheckModel(q, "deconv").ok());
+  ASSERT_TRUE(ir::SaveModel(q, dir + "/int8.onnx").ok());
+  auto ref = RunOrt(dir + "/fp32.onnx", input);
+  auto out = RunOrt(dir + "/int8.onnx", input);
+  ASSERT_TRUE(ref.ok() && out.ok());
+  EXPECT_LE(MaxRelativeError(out->at("y"), ref->at("y")), 0.03);
+  auto counts = OrtOptimizedOpCounts(dir + "/int8.onnx", dir + "/int8.opt.onnx");
+  ASSERT_TRUE(counts.ok());
+  std::string all;
+  for (const auto& [op, n] : *counts) all += op + ":" + std::to_string(n) + " ";
+  // ORT 1.30 (CPU) has no QDQ ConvTranspose fusion: the op stays float with its weight DQ run on every
+  // inference. That is why ConvTranspose is not among the default quantize_op_types (x86/ORT); TensorRT
+  // users add it explicitly.
+  EXPECT_EQ(Count(*counts, "ConvTranspose"), 1) << all;
+  EXPECT_EQ(ir::QdqExportOptions().quantize_op_types.count("ConvTranspose"), 0u);
+}
+
+}  // namespace
+}  // namespace act::test

@@ -131,6 +131,10 @@ Plan MakePlan(const Graph& graph, const QdqExportOptions& options) {
         plan.kept_float.push_back(node.Describe() + ": weight '" + w + "' is not a float initializer");
         continue;
       }
+      if (!constant_weight && !options.quantize_activation_matmul && !options.is_full_quantize) {
+        plan.kept_float.push_back(node.Describe() + ": both operands are activations (quantize_activation_matmul is off)");
+        continue;
+      }
       if (constant_weight && options.skip_tensors.count(w)) {
         plan.kept_float.push_back(node.Describe() + ": weight '" + w + "' is in skip_tensor_list");
         continue;

@@ -47,9 +47,14 @@ using WeightScaleFunction = std::function<Expected<std::vector<float>>(const Ten
 
 struct QdqExportOptions {
   // Ops whose weights and activations are quantized (ACT's quantize_op_types, in ONNX names).
-  std::set<std::string> quantize_op_types = {"Conv", "ConvTranspose", "MatMul", "Gemm"};
+  // ConvTranspose has a handler but is not a default: ORT 1.30 (CPU) does not fuse QDQ ConvTranspose, so
+  // its weight DQ would run on every inference (tests/quant: QdqExport.ConvTransposeInOrt).
+  std::set<std::string> quantize_op_types = {"Conv", "MatMul", "Gemm"};
   DType activation_dtype = DType::kUInt8;  // for constants quantized as activations (Add/Mul operands)
   bool is_full_quantize = false;        // also the integer-kernel ops listed above
+  // MatMul of two activations (attention's Q·Kᵀ and P·V): quantized only when set or is_full_quantize.
+  // Off by default: on PP-OCRv4 rec, u8 attention probabilities cost far more accuracy than they save time.
+  bool quantize_activation_matmul = false;
   int weight_bits = 8;                  // 4: int8 storage within [-8, 7]
   bool weight_per_channel = true;       // false: one scale per weight (abs_max)
   std::set<std::string> skip_tensors;   // never quantized; a node reading one as weight stays float

@@ -1,0 +1,218 @@
+#include "quant/qat_insert.h"
+
+#include <algorithm>
+#include <map>
+
+#include "quant/qat_ops.h"
+#include "quant/quant_params.h"
+
+namespace act::quant {
+
+std::vector<std::string> QatGraphInfo::StateNames() const {
+  std::vector<std::string> names;
+  for (const auto& a : activations) {
+    names.push_back(a.scale);
+    names.push_back(a.zero_point);
+    if (!a.state.empty()) names.push_back(a.state);
+  }
+  for (const auto& w : weights) {
+    names.push_back(w.scale);
+    names.push_back(w.zero_point);
+  }
+  return names;
+}
+
+std::vector<std::string> QatGraphInfo::PactNames() const {
+  std::vector<std::string> names;
+  for (const auto& a : activations) if (!a.pact_alpha.empty()) names.push_back(a.pact_alpha);
+  return names;
+}
+
+std::vector<std::string> QatGraphInfo::WeightNames() const {
+  std::vector<std::string> names;
+  for (const auto& w : weights) names.push_back(w.weight);
+  return names;
+}
+
+std::vector<std::string> QatGraphInfo::ScaleNames() const {
+  std::vector<std::string> names;
+  for (const auto& a : activations) names.push_back(a.scale);
+  return names;
+}
+
+namespace {
+
+const ir::QdqHandler* HandlerFor(const ir::Node& node) {
+  if (!node.domain.empty() && node.domain != "ai.onnx") return nullptr;
+  for (const auto& h : ir::QdqHandlers()) {
+    if (node.op_type == h.op_type) return &h;
+  }
+  return nullptr;
+}
+
+Tensor Filled(int64_t n, float value) { return Tensor::FromVector<float>({n}, std::vector<float>(n, value)); }
+
+}  // namespace
+
+Expected<QatGraphInfo> InsertFakeQuant(ir::Graph& graph, const QatOptions& options, const CalibrationTable* initial) {
+  if (graph.opset() < 13) {
+    return Unsupported("quantization-aware training needs an opset >= 13 graph (normalise it first); got opset " +
+                       std::to_string(graph.opset()));
+  }
+  const std::string& obs = options.activation_observer;
+  if (obs != kObserverMovingAverage && obs != kObserverRangeAbsMax && obs != kObserverAbsMax) {
+    return InvalidInput("activation_quantize_type '" + obs +
+                        "' (expected moving_average_abs_max, range_abs_max or abs_max)");
+  }
+  graph.RebuildIndex();
+  QatGraphInfo info;
+  const DType adt = options.activation_dtype;
+  info.qmin = QuantMin(adt, options.activation_bits);
+  info.qmax = QuantMax(adt, options.activation_bits);
+  const int wbits = options.export_options.weight_bits;
+  const int wmin = -(1 << (wbits - 1)), wmax = (1 << (wbits - 1)) - 1;
+
+  // 1. Which activations (the export's list) and which weights (the export's compute nodes).
+  const std::vector<std::string> tensors = ir::QdqTensorsToCalibrate(graph, options.export_options);
+  if (tensors.empty()) {
+    return InvalidInput("the model has no quantizable node among quantize_op_types: nothing to train");
+  }
+  std::map<std::string, int> weight_axis;  // weight initializer → axis
+  std::map<std::string, std::vector<int>> weight_readers;
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    const ir::Node& n = graph.nodes[i];
+    const ir::QdqHandler* h = HandlerFor(n);
+    if (h == nullptr || h->role != ir::QdqRole::kCompute || h->weight_input < 0) continue;
+    if (!options.export_options.quantize_op_types.count(n.op_type)) continue;
+    if (options.export_options.float_nodes.count(n.name)) continue;
+    const std::string& w = n.Input(h->weight_input);
+    const Tensor* t = graph.Initializer(w);
+    if (t == nullptr || t->dtype() != DType::kFloat32 || options.export_options.skip_tensors.count(w)) continue;
+    const int axis = options.export_options.weight_per_channel ? h->weight_axis(n, *t) : -1;
+    auto it = weight_axis.find(w);
+    if (it != weight_axis.end() && it->second != axis) {
+      return Unsupported("weight '" + w + "' is read by nodes that quantize it along different axes (" + n.Describe() +
+                         "); keep one of them in FP32 with not_quant_pattern");
+    }
+    weight_axis[w] = axis;
+    weight_readers[w].push_back(static_cast<int>(i));
+  }
+
+  std::vector<ir::Node> added;
+  auto make_node = [&](const std::string& op, const std::string& name, std::vector<std::string> ins,
+                       const std::string& out) {
+    ir::Node n;
+    n.op_type = op;
+    n.domain = kActDomain;
+    n.name = name;
+    n.inputs = std::move(ins);
+    n.outputs = {out};
+    return n;
+  };
+  std::set<std::string> reserved;
+  auto unique = [&](const std::string& base) {
+    std::string name = graph.UniqueName(base);
+    for (int k = 1; reserved.count(name); ++k) name = graph.UniqueName(base + "_" + std::to_string(k));
+    reserved.insert(name);
+    return name;
+  };
+
+  // 2. Weights: W → FakeQuant → W_fq, per reader.
+  for (const auto& [w, axis] : weight_axis) {
+    const Tensor& t = *graph.Initializer(w);
+    QatGraphInfo::Weight wi;
+    wi.weight = w;
+    wi.axis = axis;
+    const int64_t channels = axis < 0 ? 1 : t.shape()[static_cast<size_t>(axis)];
+    wi.scale = unique(w + "_qat_scale");
+    wi.zero_point = unique(w + "_qat_zp");
+    wi.fq_output = unique(w + "_fq");
+    wi.fq_node = unique("FakeQuant_" + w);
+    graph.initializers[wi.scale] = Filled(channels, 1.0f);
+    graph.initializers[wi.zero_point] = Filled(channels, 0.0f);
+    ir::Node fq = make_node(kFakeQuantOp, wi.fq_node, {w, wi.scale, wi.zero_point}, wi.fq_output);
+    fq.attributes["qmin"] = ir::Attribute::Int(wmin);
+    fq.attributes["qmax"] = ir::Attribute::Int(wmax);
+    fq.attributes["axis"] = ir::Attribute::Int(axis);
+    fq.attributes["symmetric"] = ir::Attribute::Int(1);
+    fq.attributes["observer"] = ir::Attribute::String(kObserverWeight);
+    added.push_back(std::move(fq));
+    for (int r : weight_readers[w]) {
+      for (auto& in : graph.nodes[r].inputs) if (in == w) in = wi.fq_output;
+    }
+    info.weights.push_back(std::move(wi));
+  }
+
+  // 3. Activations.
+  const int64_t window = std::max<int64_t>(1, options.window_size);
+  const int64_t state_size = obs == kObserverRangeAbsMax ? 3 + 2 * window : 3;
+  for (const auto& t : tensors) {
+    QatGraphInfo::Activation a;
+    a.tensor = t;
+    a.scale = unique(t + "_qat_scale");
+    a.zero_point = unique(t + "_qat_zp");
+    a.state = unique(t + "_qat_state");
+    a.fq_node = unique("FakeQuant_" + t);
+    float scale = 1.0f, zp = 0.0f;
+    Tensor state = Filled(state_size, 0.0f);
+    if (initial != nullptr) {
+      if (const CalibrationEntry* e = initial->Find(t)) {
+        scale = e->params.scale;
+        zp = static_cast<float>(e->params.zero_point);
+        // The observer continues from the calibrated range as if it had seen it once.
+        float* s = state.data<float>();
+        s[0] = e->min;
+        s[1] = e->max;
+        s[2] = 1.0f;
+        if (obs == kObserverRangeAbsMax) {
+          s[3] = e->min;
+          s[3 + window] = e->max;
+        }
+      }
+    }
+    graph.initializers[a.scale] = Filled(1, scale);
+    graph.initializers[a.zero_point] = Filled(1, zp);
+    graph.initializers[a.state] = std::move(state);
+    const int producer = graph.Producer(t);
+    std::string source;
+    if (producer < 0) {  // a graph input: readers switch to the fake-quantized copy
+      a.fq_output = unique(t + "_fq");
+      for (int r : graph.Consumers(t)) {
+        for (auto& in : graph.nodes[r].inputs) if (in == t) in = a.fq_output;
+      }
+      source = t;
+    } else {  // the producer writes T_float; the fake quant writes T, so readers and graph outputs keep names
+      a.float_value = unique(t + "_float");
+      for (auto& out : graph.nodes[producer].outputs) if (out == t) out = a.float_value;
+      a.fq_output = t;
+      source = a.float_value;
+    }
+    if (options.use_pact) {
+      a.pact_alpha = unique(t + "_pact_alpha");
+      a.pact_node = unique("PactClip_" + t);
+      const std::string clipped = unique(t + "_pact");
+      graph.initializers[a.pact_alpha] = Filled(1, options.pact_init);
+      added.push_back(make_node(kPactClipOp, a.pact_node, {source, a.pact_alpha}, clipped));
+      source = clipped;
+    }
+    ir::Node fq = make_node(kFakeQuantOp, a.fq_node, {source, a.scale, a.zero_point, a.state}, a.fq_output);
+    fq.attributes["qmin"] = ir::Attribute::Int(info.qmin);
+    fq.attributes["qmax"] = ir::Attribute::Int(info.qmax);
+    fq.attributes["axis"] = ir::Attribute::Int(-1);
+    fq.attributes["symmetric"] = ir::Attribute::Int(options.activation_symmetric ? 1 : 0);
+    fq.attributes["observer"] = ir::Attribute::String(obs);
+    fq.attributes["moving_rate"] = ir::Attribute::Float(static_cast<float>(options.moving_rate));
+    fq.attributes["window_size"] = ir::Attribute::Int(window);
+    fq.attributes["learnable"] = ir::Attribute::Int(options.learnable_scale ? 1 : 0);
+    added.push_back(std::move(fq));
+    info.activations.push_back(std::move(a));
+  }
+  for (auto& n : added) graph.nodes.push_back(std::move(n));
+  graph.opset_imports[kActDomain] = 1;
+  graph.RebuildIndex();
+  ACT_RETURN_IF_ERROR(graph.TopologicalSort());
+  ACT_RETURN_IF_ERROR(graph.Validate());
+  return info;
+}
+
+}  // namespace act::quant

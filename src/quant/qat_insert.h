@@ -1,0 +1,66 @@
+// qat_insert: the graph pass that turns a (normalised, BN-folded) FP32 graph into the fake-quant graph
+// that quantization-aware training runs (ACT's QuantAware). Pattern and action:
+//   weights:     W → Conv            becomes  W → act.FakeQuant(observer=weight, per-channel axis) → Conv
+//   activations: p → T → readers     becomes  p → T_float [→ act.PactClip(alpha)] → act.FakeQuant → T → readers
+//                (a graph input T:   T → act.FakeQuant → T_fq → readers)
+// The tensors fake-quantized are exactly the ones the QDQ export will quantize (QdqTensorsToCalibrate with
+// the same export options), and the weight axes are the export's (QdqHandlers), so the simulated model and
+// the exported one compute the same thing (data-movement ops after a quantized tensor keep its grid, which
+// is why the export can share scales through them). Scales, zero points and observer states are
+// initializers named "<T>_qat_scale", "<T>_qat_zp", "<T>_qat_state"; PACT thresholds "<T>_pact_alpha".
+// Initial activation parameters come from a calibration table (quant_post_first: PTQ's scales) or from the
+// observers' first training batch. Not idempotent by design: run it once on an FP32 graph.
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "act/status.h"
+#include "ir/graph.h"
+#include "ir/passes/qdq_export.h"
+#include "quant/calibration.h"
+
+namespace act::quant {
+
+struct QatOptions {
+  ir::QdqExportOptions export_options;     // placement (op types, bits, per-channel, full quantize, skips)
+  DType activation_dtype = DType::kUInt8;
+  bool activation_symmetric = false;
+  int activation_bits = 8;
+  std::string activation_observer = "moving_average_abs_max";  // | range_abs_max | abs_max
+  double moving_rate = 0.9;
+  int64_t window_size = 10000;
+  bool use_pact = false;
+  float pact_init = 20.0f;
+  bool learnable_scale = false;            // LSQ-style trainable activation scales
+};
+
+struct QatGraphInfo {
+  struct Activation {
+    std::string tensor;       // the quantized tensor (the name the export's calibration table uses)
+    std::string fq_node, pact_node;
+    std::string fq_output;    // what readers read after insertion (== tensor unless a graph input)
+    std::string float_value;  // the producer's renamed output ("" for a graph input)
+    std::string scale, zero_point, state, pact_alpha;
+  };
+  struct Weight {
+    std::string weight, fq_node, fq_output, scale, zero_point;
+    int axis = -1;
+  };
+  std::vector<Activation> activations;
+  std::vector<Weight> weights;
+  int qmin = 0, qmax = 255;  // activation integer range
+
+  // Initializers that hold quantizer state: kept as (non-trained) parameters in exec::Module.
+  std::vector<std::string> StateNames() const;
+  std::vector<std::string> PactNames() const;
+  std::vector<std::string> WeightNames() const;
+  std::vector<std::string> ScaleNames() const;  // the activation scales (trained when learnable)
+};
+
+// Inserts the act nodes into `graph` (opset >= 13). `initial` (may be null) gives starting activation
+// parameters; without it scales start at 1 and the observers take the first training batch's range.
+Expected<QatGraphInfo> InsertFakeQuant(ir::Graph& graph, const QatOptions& options, const CalibrationTable* initial);
+
+}  // namespace act::quant
