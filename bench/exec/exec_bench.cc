@@ -5,6 +5,7 @@
 // compare. Each run is one Module::Forward under InferenceMode (or with autograd recording, --grad).
 // Output: median_ms=<x> p10_ms=<y> p90_ms=<z>
 #include <c10/core/InferenceMode.h>
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 
 #include <algorithm>
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
     }
   }
   at::set_num_threads(threads);
+  if (std::getenv("ACT_EXEC_NO_MKLDNN") != nullptr) at::globalContext().setUserEnabledMkldnn(false);
   auto graph = ir::LoadModel(model);
   if (!graph.ok()) {
     std::fprintf(stderr, "exec_bench: %s\n", graph.status().message().c_str());
@@ -79,6 +81,15 @@ int main(int argc, char** argv) {
       return 2;
     }
     inputs[in.name] = at::isFloatingType(*type) ? at::rand(dims, *type) : at::randint(0, 100, dims, *type);
+  }
+  if (std::getenv("ACT_EXEC_CHANNELS_LAST") != nullptr) {
+    for (auto& [name, t] : inputs) {
+      if (t.dim() == 4) t = t.contiguous(at::MemoryFormat::ChannelsLast);
+    }
+    at::NoGradGuard no_grad;
+    for (const auto& [name, p] : (*module)->parameters()) {
+      if (p.dim() == 4) const_cast<at::Tensor&>(p).set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+    }
   }
   std::vector<double> ms;
   for (int r = 0; r < warmup + runs; ++r) {
