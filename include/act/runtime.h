@@ -8,6 +8,8 @@
 //           data movement; plans (primitives, buffers) are built once per set of input shapes.
 //   torch   the reference: the libtorch executor (src/exec); present when the program links
 //           act_runtime_torch.
+//   reference  the onednn backend's planner with plain C++ kernels only (slow; what its kernels are
+//           tested against).
 #pragma once
 
 #include <map>

@@ -35,6 +35,8 @@ struct BackendInfo {
 const std::vector<BackendInfo>& AllBackends();
 
 Expected<std::unique_ptr<Backend>> CreateOnednnBackend(ir::Graph graph, const SessionOptions& options);
+// The onednn backend's planner with every node on its plain C++ reference kernel: slow, for tests.
+Expected<std::unique_ptr<Backend>> CreateReferenceBackend(ir::Graph graph, const SessionOptions& options);
 // Defined by act_runtime_torch (src/runtime/torch).
 Expected<std::unique_ptr<Backend>> CreateTorchBackend(ir::Graph graph, const SessionOptions& options);
 

@@ -19,6 +19,7 @@ const std::vector<BackendInfo>& AllBackends() {
   static const std::vector<BackendInfo> kBackends = {
       {"onednn", "oneDNN primitives, fused post-ops, INT8 from Q/DQ patterns", &CreateOnednnBackend},
       {"torch", "the libtorch executor (reference)", &CreateTorchIfLinked},
+      {"reference", "plain C++ kernels only: the reference the oneDNN kernels are tested against", &CreateReferenceBackend},
   };
   return kBackends;
 }

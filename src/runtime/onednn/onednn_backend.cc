@@ -38,8 +38,9 @@ void Dump(const onednn::Plan& plan) {
 
 class OnednnBackend : public Backend {
  public:
-  OnednnBackend(ir::Graph graph, const SessionOptions& options)
-      : graph_(std::move(graph)), options_(options), engine_(dnnl::engine::kind::cpu, 0) {}
+  OnednnBackend(ir::Graph graph, const SessionOptions& options, bool lower_to_onednn)
+      : graph_(std::move(graph)), options_(options), lower_to_onednn_(lower_to_onednn),
+        engine_(dnnl::engine::kind::cpu, 0) {}
 
   Expected<std::map<std::string, Tensor>> Run(const std::map<std::string, Tensor>& inputs) override {
     if (options_.threads > 0) omp_set_num_threads(options_.threads);
@@ -68,7 +69,7 @@ class OnednnBackend : public Backend {
     try {
       if (!plan) {
         auto fresh = std::make_unique<onednn::Plan>(engine_);
-        onednn::PlanBuilder builder(graph_, *fresh);
+        onednn::PlanBuilder builder(graph_, *fresh, lower_to_onednn_);
         ACT_RETURN_IF_ERROR(builder.Build(inputs));
         ACT_RETURN_IF_ERROR(fresh->Finalize());
         ACT_LOG(kInfo, "onednn: planned " << fresh->kernels.size() << " kernels, arena " << fresh->arena_bytes() / 1024
@@ -95,6 +96,7 @@ class OnednnBackend : public Backend {
   static constexpr size_t kMaxPlans = 16;
   ir::Graph graph_;
   SessionOptions options_;
+  bool lower_to_onednn_;
   dnnl::engine engine_;
   std::deque<std::pair<std::string, std::unique_ptr<onednn::Plan>>> plans_;
   std::map<std::string, OpProfile> profile_;
@@ -104,7 +106,15 @@ class OnednnBackend : public Backend {
 
 Expected<std::unique_ptr<Backend>> CreateOnednnBackend(ir::Graph graph, const SessionOptions& options) {
   try {
-    return std::unique_ptr<Backend>(new OnednnBackend(std::move(graph), options));
+    return std::unique_ptr<Backend>(new OnednnBackend(std::move(graph), options, true));
+  } catch (const dnnl::error& e) {
+    return Internal(std::string("cannot create the oneDNN CPU engine: ") + e.what());
+  }
+}
+
+Expected<std::unique_ptr<Backend>> CreateReferenceBackend(ir::Graph graph, const SessionOptions& options) {
+  try {
+    return std::unique_ptr<Backend>(new OnednnBackend(std::move(graph), options, false));
   } catch (const dnnl::error& e) {
     return Internal(std::string("cannot create the oneDNN CPU engine: ") + e.what());
   }

@@ -151,7 +151,8 @@ Expected<std::map<std::string, Tensor>> Plan::Run(const std::map<std::string, Te
   std::map<std::string, Tensor> result;
   for (const auto& [name, id] : outputs) {
     const Value& v = values[id];
-    result[name] = Tensor::FromBytes(v.dtype, v.shape, v.data, v.nbytes);
+    // Outputs are plain (the builder reorders blocked ones); aliases carry no byte count of their own.
+    result[name] = Tensor::FromBytes(v.dtype, v.shape, v.data, NumElements(v.shape) * DTypeSize(v.dtype));
   }
   return result;
 }

@@ -38,8 +38,9 @@ class ReferenceKernel : public Kernel {
 
 }  // namespace
 
-PlanBuilder::PlanBuilder(const ir::Graph& graph, Plan& plan)
-    : graph_(graph), plan_(plan), opset_(graph.opset()), consumed_(graph.nodes.size(), false) {}
+PlanBuilder::PlanBuilder(const ir::Graph& graph, Plan& plan, bool lower_to_onednn)
+    : graph_(graph), plan_(plan), opset_(graph.opset()), lower_to_onednn_(lower_to_onednn),
+      consumed_(graph.nodes.size(), false) {}
 
 bool PlanBuilder::Has(const std::string& name) const {
   return plan_.ids.count(name) > 0 || graph_.IsInitializer(name) || lazy_dq_.count(name) > 0;
@@ -295,14 +296,17 @@ Status PlanBuilder::BuildNode(int index) {
     return Status::Ok();
   }
   // INT8 patterns (DQ → Conv/MatMul/Gemm → Q, and Q/DQ around data movement) are tried first.
-  ACT_ASSIGN_OR_RETURN(bool int8_done, TryBuildInt8(*this, index));
-  if (int8_done) return Status::Ok();
+  if (lower_to_onednn_) {
+    ACT_ASSIGN_OR_RETURN(bool int8_done, TryBuildInt8(*this, index));
+    if (int8_done) return Status::Ok();
+  }
 
   bool all_const = FindReferenceOp(node.op_type) != nullptr;
   for (const std::string& name : node.inputs) {
     if (!name.empty() && !Const(name)) { all_const = false; break; }
   }
   if (all_const) return Fold(index);
+  if (!lower_to_onednn_) return BuildReference(index);
   if (node.op_type == "Pad" && TryFoldPad(index)) return Status::Ok();
   if (const DnnlOpInfo* op = FindDnnlOp(node.op_type)) {
     ACT_ASSIGN_OR_RETURN(bool done, op->build(*this, index));

@@ -19,7 +19,8 @@ namespace act::runtime::onednn {
 
 class PlanBuilder {
  public:
-  PlanBuilder(const ir::Graph& graph, Plan& plan);
+  // `lower_to_onednn` false: every node runs on its reference kernel (the `reference` backend).
+  PlanBuilder(const ir::Graph& graph, Plan& plan, bool lower_to_onednn = true);
 
   // Builds every node, then adds the plain conversions of graph outputs. Does not Finalize the plan.
   Status Build(const std::map<std::string, Tensor>& inputs);
@@ -90,6 +91,7 @@ class PlanBuilder {
   const ir::Graph& graph_;
   Plan& plan_;
   int64_t opset_;
+  bool lower_to_onednn_;
   std::vector<bool> consumed_;
   std::map<int, int> plain_of_;  // value id → id of its plain copy
   std::map<std::string, PadFold> pad_folds_;

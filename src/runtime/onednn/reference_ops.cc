@@ -1058,6 +1058,216 @@ Status RunArgMax(RefCall& c) {
   return Status::Ok();
 }
 
+
+// ---- convolution, matrix products, pooling (2-D): plain loops, the reference for the oneDNN kernels -----
+
+struct Geometry2d {
+  int64_t out[2], pad[2];
+};
+// out = floor_or_ceil((in + pad_begin + pad_end − ((k − 1)·d + 1)) / s) + 1 (ONNX, with auto_pad and the
+// rule that a ceil_mode window must start inside the input or its left padding).
+Expected<Geometry2d> Geometry(const ir::Node& node, const Shape& in, const std::vector<int64_t>& k,
+                              const std::vector<int64_t>& s, const std::vector<int64_t>& d, bool ceil_mode) {
+  Geometry2d g{};
+  std::vector<int64_t> pads = node.GetInts("pads", {0, 0, 0, 0});
+  const std::string auto_pad = node.GetString("auto_pad", "NOTSET");
+  for (int i = 0; i < 2; ++i) {
+    const int64_t ext = (k[i] - 1) * d[i] + 1, x = in[2 + i];
+    if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+      g.out[i] = (x + s[i] - 1) / s[i];
+      const int64_t total = std::max<int64_t>((g.out[i] - 1) * s[i] + ext - x, 0);
+      g.pad[i] = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
+      continue;
+    }
+    const int64_t pb = auto_pad == "VALID" ? 0 : pads[i], pe = auto_pad == "VALID" ? 0 : pads[i + 2];
+    const int64_t span = x + pb + pe - ext;
+    g.out[i] = (ceil_mode ? (span + s[i] - 1) / s[i] : span / s[i]) + 1;
+    if (ceil_mode && (g.out[i] - 1) * s[i] >= x + pb) --g.out[i];
+    g.pad[i] = pb;
+    if (g.out[i] <= 0) return InvalidInput(node.Describe() + ": the window is larger than the padded input");
+  }
+  return g;
+}
+
+// y[n,o,i,j] = b[o] + Σ_{c,u,v} x[n, g·C/G + c, i·s0 − p0 + u·d0, j·s1 − p1 + v·d1] · w[o,c,u,v]
+Status RunConv(RefCall& c) {
+  const Shape& xs = c.in[0].shape;
+  const Shape& ws = c.in[1].shape;
+  if (xs.size() != 4 || ws.size() != 4) return Unsupported(c.node.Describe() + ": the reference Conv is 2-D only");
+  const int64_t group = c.node.GetInt("group", 1), O = ws[0], C = xs[1], Cg = C / group, Og = O / group;
+  const std::vector<int64_t> k = {ws[2], ws[3]};
+  const std::vector<int64_t> s = c.node.GetInts("strides", {1, 1}), d = c.node.GetInts("dilations", {1, 1});
+  ACT_ASSIGN_OR_RETURN(Geometry2d g, Geometry(c.node, xs, k, s, d, false));
+  SetOut(c, 0, DType::kFloat32, {xs[0], O, g.out[0], g.out[1]});
+  if (!c.compute) return Status::Ok();
+  const float* x = c.in[0].as<float>();
+  const float* w = c.in[1].as<float>();
+  const float* b = c.in.size() > 2 && Present(c.in[2]) ? c.in[2].as<float>() : nullptr;
+  float* y = c.out[0].as<float>();
+  const int64_t H = xs[2], W = xs[3];
+  for (int64_t n = 0; n < xs[0]; ++n)
+    for (int64_t o = 0; o < O; ++o) {
+      const int64_t gi = o / Og;
+      for (int64_t i = 0; i < g.out[0]; ++i)
+        for (int64_t j = 0; j < g.out[1]; ++j) {
+          double acc = b ? b[o] : 0.0;
+          for (int64_t cc = 0; cc < Cg; ++cc)
+            for (int64_t u = 0; u < k[0]; ++u) {
+              const int64_t h = i * s[0] - g.pad[0] + u * d[0];
+              if (h < 0 || h >= H) continue;
+              for (int64_t v = 0; v < k[1]; ++v) {
+                const int64_t ww = j * s[1] - g.pad[1] + v * d[1];
+                if (ww < 0 || ww >= W) continue;
+                acc += static_cast<double>(x[((n * C + gi * Cg + cc) * H + h) * W + ww]) * w[((o * Cg + cc) * k[0] + u) * k[1] + v];
+              }
+            }
+          y[((n * O + o) * g.out[0] + i) * g.out[1] + j] = static_cast<float>(acc);
+        }
+    }
+  return Status::Ok();
+}
+
+// y[n, g·O/G + o, i·s − p + u·d, ...] += x[n, g·C/G + c, i, j] · w[g·C/G + c, o, u, v] (+ b), explicit pads
+// and output_padding (output_shape and auto_pad are handled by the oneDNN lowering only).
+Status RunConvTranspose(RefCall& c) {
+  const Shape& xs = c.in[0].shape;
+  const Shape& ws = c.in[1].shape;
+  if (xs.size() != 4 || ws.size() != 4 || c.node.HasAttr("output_shape") || c.node.GetString("auto_pad", "NOTSET") != "NOTSET") {
+    return Unsupported(c.node.Describe() + ": the reference ConvTranspose is 2-D with explicit pads only");
+  }
+  const int64_t group = c.node.GetInt("group", 1), C = xs[1], Cg = C / group, Og = ws[1], O = Og * group;
+  const std::vector<int64_t> s = c.node.GetInts("strides", {1, 1}), d = c.node.GetInts("dilations", {1, 1});
+  const std::vector<int64_t> p = c.node.GetInts("pads", {0, 0, 0, 0}), op = c.node.GetInts("output_padding", {0, 0});
+  Shape out = {xs[0], O};
+  for (int i = 0; i < 2; ++i) out.push_back(s[i] * (xs[2 + i] - 1) + op[i] + (ws[2 + i] - 1) * d[i] + 1 - p[i] - p[i + 2]);
+  SetOut(c, 0, DType::kFloat32, out);
+  if (!c.compute) return Status::Ok();
+  const float* x = c.in[0].as<float>();
+  const float* w = c.in[1].as<float>();
+  const float* b = c.in.size() > 2 && Present(c.in[2]) ? c.in[2].as<float>() : nullptr;
+  float* y = c.out[0].as<float>();
+  const int64_t OH = out[2], OW = out[3], plane = OH * OW;
+  for (int64_t n = 0; n < xs[0]; ++n)
+    for (int64_t o = 0; o < O; ++o)
+      for (int64_t q = 0; q < plane; ++q) y[(n * O + o) * plane + q] = b ? b[o] : 0.f;
+  for (int64_t n = 0; n < xs[0]; ++n)
+    for (int64_t ci = 0; ci < C; ++ci) {
+      const int64_t gi = ci / Cg;
+      for (int64_t i = 0; i < xs[2]; ++i)
+        for (int64_t j = 0; j < xs[3]; ++j) {
+          const float v = x[((n * C + ci) * xs[2] + i) * xs[3] + j];
+          for (int64_t o = 0; o < Og; ++o)
+            for (int64_t u = 0; u < ws[2]; ++u) {
+              const int64_t h = i * s[0] - p[0] + u * d[0];
+              if (h < 0 || h >= OH) continue;
+              for (int64_t t = 0; t < ws[3]; ++t) {
+                const int64_t ww = j * s[1] - p[1] + t * d[1];
+                if (ww < 0 || ww >= OW) continue;
+                y[((n * O + gi * Og + o) * OH + h) * OW + ww] += v * w[((ci * Og + o) * ws[2] + u) * ws[3] + t];
+              }
+            }
+        }
+    }
+  return Status::Ok();
+}
+
+// Batched matrix product with numpy broadcasting of the batch axes; 1-D operands as in numpy.matmul.
+Status RunMatMul(RefCall& c) {
+  Shape a = c.in[0].shape, b = c.in[1].shape;
+  const bool a1 = a.size() == 1, b1 = b.size() == 1;
+  if (a1) a.insert(a.begin(), 1);
+  if (b1) b.push_back(1);
+  const int64_t M = a[a.size() - 2], K = a.back(), N = b.back();
+  if (b[b.size() - 2] != K) return InvalidInput(c.node.Describe() + ": inner dimensions differ");
+  ACT_ASSIGN_OR_RETURN(Shape batch, BroadcastShapes(Shape(a.begin(), a.end() - 2), Shape(b.begin(), b.end() - 2)));
+  Shape out = batch;
+  if (!a1) out.push_back(M);
+  if (!b1) out.push_back(N);
+  SetOut(c, 0, DType::kFloat32, out);
+  if (!c.compute) return Status::Ok();
+  const float* pa = c.in[0].as<float>();
+  const float* pb = c.in[1].as<float>();
+  float* py = c.out[0].as<float>();
+  Shape ab(a.begin(), a.end() - 2), bb(b.begin(), b.end() - 2);
+  ForEachBroadcast(batch.empty() ? Shape{1} : batch, {ab.empty() ? Shape{1} : ab, bb.empty() ? Shape{1} : bb},
+                   [&](int64_t o, int64_t i, int64_t j, int64_t) {
+                     const float* x = pa + i * M * K;
+                     const float* w = pb + j * K * N;
+                     float* y = py + o * M * N;
+                     for (int64_t m = 0; m < M; ++m)
+                       for (int64_t n = 0; n < N; ++n) {
+                         double acc = 0;
+                         for (int64_t kk = 0; kk < K; ++kk) acc += static_cast<double>(x[m * K + kk]) * w[kk * N + n];
+                         y[m * N + n] = static_cast<float>(acc);
+                       }
+                   });
+  return Status::Ok();
+}
+
+// Y = alpha · op(A) · op(B) + beta · C (C broadcast to [M, N]).
+Status RunGemm(RefCall& c) {
+  const Shape &as = c.in[0].shape, &bs = c.in[1].shape;
+  const bool ta = c.node.GetInt("transA", 0) != 0, tb = c.node.GetInt("transB", 0) != 0;
+  const int64_t M = ta ? as[1] : as[0], K = ta ? as[0] : as[1], N = tb ? bs[0] : bs[1];
+  SetOut(c, 0, DType::kFloat32, {M, N});
+  if (!c.compute) return Status::Ok();
+  const float alpha = c.node.GetFloat("alpha", 1.f), beta = c.node.GetFloat("beta", 1.f);
+  const float* a = c.in[0].as<float>();
+  const float* b = c.in[1].as<float>();
+  const bool has_c = c.in.size() > 2 && Present(c.in[2]);
+  Shape cs = has_c ? c.in[2].shape : Shape{};
+  cs.insert(cs.begin(), 2 - std::min<size_t>(2, cs.size()), 1);
+  float* y = c.out[0].as<float>();
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      double acc = 0;
+      for (int64_t k = 0; k < K; ++k) acc += static_cast<double>(ta ? a[k * M + m] : a[m * K + k]) * (tb ? b[n * K + k] : b[k * N + n]);
+      float v = alpha * static_cast<float>(acc);
+      if (has_c) v += beta * c.in[2].as<float>()[(cs[0] == 1 ? 0 : m) * cs[1] + (cs[1] == 1 ? 0 : n)];
+      y[m * N + n] = v;
+    }
+  return Status::Ok();
+}
+
+// Max / average over each window (average: over the valid elements, or the whole window with
+// count_include_pad); Global* pools take the whole plane.
+Status RunPool(RefCall& c) {
+  const Shape& xs = c.in[0].shape;
+  if (xs.size() != 4) return Unsupported(c.node.Describe() + ": the reference pooling is 2-D only");
+  const std::string& op = c.node.op_type;
+  const bool global = op.rfind("Global", 0) == 0, is_max = op.find("Max") != std::string::npos;
+  const std::vector<int64_t> k = global ? std::vector<int64_t>{xs[2], xs[3]} : c.node.GetInts("kernel_shape");
+  const std::vector<int64_t> s = global ? std::vector<int64_t>{1, 1} : c.node.GetInts("strides", {1, 1});
+  const std::vector<int64_t> d = global ? std::vector<int64_t>{1, 1} : c.node.GetInts("dilations", {1, 1});
+  ACT_ASSIGN_OR_RETURN(Geometry2d g, Geometry(c.node, xs, k, s, d, !global && c.node.GetInt("ceil_mode", 0) != 0));
+  SetOut(c, 0, DType::kFloat32, {xs[0], xs[1], g.out[0], g.out[1]});
+  if (!c.compute) return Status::Ok();
+  const bool include_pad = c.node.GetInt("count_include_pad", 0) != 0;
+  const std::vector<int64_t> pads = c.node.GetInts("pads", {0, 0, 0, 0});
+  const float* x = c.in[0].as<float>();
+  float* y = c.out[0].as<float>();
+  const int64_t H = xs[2], W = xs[3];
+  for (int64_t nc = 0; nc < xs[0] * xs[1]; ++nc)
+    for (int64_t i = 0; i < g.out[0]; ++i)
+      for (int64_t j = 0; j < g.out[1]; ++j) {
+        double acc = is_max ? -INFINITY : 0.0;
+        int64_t count = 0, padded = 0;
+        for (int64_t u = 0; u < k[0]; ++u)
+          for (int64_t v = 0; v < k[1]; ++v) {
+            const int64_t h = i * s[0] - g.pad[0] + u * d[0], w = j * s[1] - g.pad[1] + v * d[1];
+            // Positions inside the explicit padding count for count_include_pad; ceil_mode overhang does not.
+            if (h >= -g.pad[0] && h < H + (global ? 0 : pads[2]) && w >= -g.pad[1] && w < W + (global ? 0 : pads[3])) ++padded;
+            if (h < 0 || h >= H || w < 0 || w >= W) continue;
+            const float val = x[(nc * H + h) * W + w];
+            acc = is_max ? std::max<double>(acc, val) : acc + val;
+            ++count;
+          }
+        y[(nc * g.out[0] + i) * g.out[1] + j] =
+            static_cast<float>(is_max ? acc : acc / std::max<int64_t>(include_pad ? padded : count, 1));
+      }
+  return Status::Ok();
+}
+
 // ---- quantization ---------------------------------------------------------------------------------------
 
 // Per-tensor (scale of one element) or per-axis (scale of length shape[axis]) parameters.
@@ -1182,6 +1392,11 @@ const std::vector<RefOpInfo>& ReferenceOps() {
       {"ReduceMean", &RunReduce, {1}}, {"ReduceSum", &RunReduce, {1}}, {"ReduceMax", &RunReduce, {1}},
       {"ReduceMin", &RunReduce, {1}}, {"ReduceProd", &RunReduce, {1}}, {"ReduceSumSquare", &RunReduce, {1}},
       {"ArgMax", &RunArgMax, {}}, {"ArgMin", &RunArgMax, {}},
+      // convolution, matrix products, pooling (the references of the oneDNN lowerings)
+      {"Conv", &RunConv, {}}, {"ConvTranspose", &RunConvTranspose, {}},
+      {"MatMul", &RunMatMul, {}}, {"Gemm", &RunGemm, {}},
+      {"MaxPool", &RunPool, {}}, {"AveragePool", &RunPool, {}},
+      {"GlobalAveragePool", &RunPool, {}}, {"GlobalMaxPool", &RunPool, {}},
       // quantization
       {"DequantizeLinear", &RunDequantize, {}}, {"QuantizeLinear", &RunQuantize, {}},
   };

@@ -1,0 +1,256 @@
+// Conformance of the onednn backend's kernels (oneDNN primitives with fused post-ops, layouts, folds)
+// against the `reference` backend (the same planner with every node on its plain C++ kernel), on tiny
+// graphs built here. Tolerance 1e-5 of the output's largest magnitude: both sides compute in float32 but
+// sum in different orders (the reference accumulates convolutions and products in double); with at most a
+// few hundred terms per output the difference stays near 1e-6, while a wrong index, padding or fused
+// post-op gives errors of order 1.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "act/runtime.h"
+#include "ir/graph.h"
+#include "test_support.h"
+
+namespace act::runtime {
+namespace {
+
+Tensor Random(const Shape& shape, uint32_t seed, float lo = -1.f, float hi = 1.f) {
+  Tensor t(DType::kFloat32, shape);
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = dist(rng);
+  return t;
+}
+
+ir::ValueInfo Info(const std::string& name, const Shape& shape) {
+  ir::ValueInfo v;
+  v.name = name;
+  v.dtype = DType::kFloat32;
+  std::vector<ir::Dim> dims;
+  for (int64_t d : shape) dims.push_back(ir::Dim{d, ""});
+  v.shape = dims;
+  return v;
+}
+
+// A small graph under construction: x → nodes → y.
+struct GraphBuilder {
+  ir::Graph g;
+  uint32_t seed = 1;
+  explicit GraphBuilder(const Shape& x_shape, int64_t opset = 13) {
+    g.opset_imports[""] = opset;
+    g.inputs.push_back(Info("x", x_shape));
+  }
+  std::string Weight(const Shape& shape, float lo = -1.f, float hi = 1.f) {
+    const std::string name = "w" + std::to_string(g.initializers.size());
+    g.initializers[name] = Random(shape, ++seed, lo, hi);
+    return name;
+  }
+  template <typename T>
+  std::string Const(const Shape& shape, const std::vector<T>& values) {
+    const std::string name = "c" + std::to_string(g.initializers.size());
+    g.initializers[name] = Tensor::FromVector<T>(shape, values);
+    return name;
+  }
+  std::string Op(const std::string& op, std::vector<std::string> inputs,
+                 std::map<std::string, ir::Attribute> attrs = {}) {
+    ir::Node n;
+    n.op_type = op;
+    n.name = op + "_" + std::to_string(g.nodes.size());
+    n.inputs = std::move(inputs);
+    n.outputs = {n.name + "_out"};
+    n.attributes = std::move(attrs);
+    g.AddNode(n);
+    return n.outputs[0];
+  }
+  ir::Graph Finish(const std::string& y) {
+    ir::ValueInfo out;
+    out.name = y;
+    out.dtype = DType::kFloat32;
+    g.outputs = {out};
+    return g;
+  }
+};
+
+using ir::Attribute;
+
+// Runs `graph` on both backends; returns the onednn output's max relative error against the reference.
+double CompareBackends(const ir::Graph& graph, const Tensor& x, int expected_kernels_at_most = -1) {
+  auto fast = Session::Create(graph, {"onednn", 1});
+  auto ref = Session::Create(graph, {"reference", 1});
+  EXPECT_TRUE(fast.ok()) << fast.status().message();
+  EXPECT_TRUE(ref.ok()) << ref.status().message();
+  if (!fast.ok() || !ref.ok()) return INFINITY;
+  auto a = (*fast)->Run({{"x", x}});
+  auto b = (*ref)->Run({{"x", x}});
+  EXPECT_TRUE(a.ok()) << a.status().message();
+  EXPECT_TRUE(b.ok()) << b.status().message();
+  if (!a.ok() || !b.ok()) return INFINITY;
+  const std::string& y = graph.outputs[0].name;
+  EXPECT_EQ(a->at(y).shape(), b->at(y).shape());
+  return test::MaxRelativeError(a->at(y), b->at(y));
+}
+
+constexpr double kTolerance = 1e-5;
+
+TEST(OnednnKernels, ConvBatchNormReluFolded) {
+  GraphBuilder gb({1, 5, 9, 11});
+  std::string y = gb.Op("Conv", {"x", gb.Weight({8, 5, 3, 3}), gb.Weight({8})},
+                        {{"pads", Attribute::Ints({1, 0, 1, 2})}, {"strides", Attribute::Ints({2, 1})}});
+  y = gb.Op("BatchNormalization", {y, gb.Weight({8}), gb.Weight({8}), gb.Weight({8}), gb.Weight({8}, 0.5f, 2.f)});
+  y = gb.Op("Relu", {y});
+  EXPECT_LE(CompareBackends(gb.Finish(y), Random({1, 5, 9, 11}, 7)), kTolerance);
+}
+
+TEST(OnednnKernels, DepthwiseConvHardSwishChain) {
+  // Paddle's export: Mul/Add by scalars (folded into the weights), x·Clip(x+3,0,6)/6, then Mul/Add by
+  // scalars again (two linear post-ops merged into one).
+  GraphBuilder gb({1, 16, 12, 12});
+  std::string y = gb.Op("Conv", {"x", gb.Weight({16, 1, 3, 3}), gb.Weight({16})},
+                        {{"group", Attribute::Int(16)}, {"pads", Attribute::Ints({1, 1, 1, 1})}});
+  y = gb.Op("Mul", {gb.Const<float>({1}, {1.38f}), y});
+  y = gb.Op("Add", {y, gb.Const<float>({1}, {0.58f})});
+  const std::string x3 = gb.Op("Add", {y, gb.Const<float>({}, {3.f})});
+  const std::string clip = gb.Op("Clip", {x3, gb.Const<float>({}, {0.f}), gb.Const<float>({}, {6.f})});
+  std::string hs = gb.Op("Div", {gb.Op("Mul", {y, clip}), gb.Const<float>({}, {6.f})});
+  hs = gb.Op("Mul", {gb.Const<float>({1}, {0.17f}), hs});
+  hs = gb.Op("Add", {hs, gb.Const<float>({1}, {-0.2f})});
+  EXPECT_LE(CompareBackends(gb.Finish(hs), Random({1, 16, 12, 12}, 3, -4.f, 4.f)), kTolerance);
+}
+
+TEST(OnednnKernels, ConvResidualSumRelu) {
+  GraphBuilder gb({1, 24, 10, 10});
+  const std::string a = gb.Op("Conv", {"x", gb.Weight({24, 24, 1, 1})});
+  std::string y = gb.Op("Conv", {a, gb.Weight({24, 24, 3, 3}), gb.Weight({24})}, {{"pads", Attribute::Ints({1, 1, 1, 1})}});
+  y = gb.Op("Relu", {gb.Op("Add", {y, a})});
+  EXPECT_LE(CompareBackends(gb.Finish(y), Random({1, 24, 10, 10}, 5)), kTolerance);
+}
+
+TEST(OnednnKernels, ConvTransposeGroupedWithOutputPadding) {
+  GraphBuilder gb({1, 4, 5, 6});
+  std::string y = gb.Op("ConvTranspose", {"x", gb.Weight({4, 3, 3, 3}), gb.Weight({6})},
+                        {{"group", Attribute::Int(2)}, {"strides", Attribute::Ints({2, 2})},
+                         {"pads", Attribute::Ints({1, 0, 1, 1})}, {"output_padding", Attribute::Ints({1, 0})}});
+  y = gb.Op("Sigmoid", {y});
+  EXPECT_LE(CompareBackends(gb.Finish(y), Random({1, 4, 5, 6}, 9)), kTolerance);
+}
+
+TEST(OnednnKernels, MatMulBiasReluAndBatchedActivations) {
+  GraphBuilder gb({2, 5, 8});
+  std::string y = gb.Op("MatMul", {"x", gb.Weight({8, 6})});
+  y = gb.Op("Relu", {gb.Op("Add", {y, gb.Weight({6})})});
+  const std::string t = gb.Op("Transpose", {y}, {{"perm", Attribute::Ints({0, 2, 1})}});  // [2,6,5]
+  y = gb.Op("MatMul", {y, t});                                                            // [2,5,5]
+  EXPECT_LE(CompareBackends(gb.Finish(y), Random({2, 5, 8}, 11)), kTolerance);
+}
+
+TEST(OnednnKernels, GemmTransposedWithAlphaBeta) {
+  GraphBuilder gb({3, 7});
+  std::string y = gb.Op("Gemm", {"x", gb.Weight({4, 7}), gb.Weight({4})},
+                        {{"transB", Attribute::Int(1)}, {"alpha", Attribute::Float(0.5f)}, {"beta", Attribute::Float(2.f)}});
+  EXPECT_LE(CompareBackends(gb.Finish(y), Random({3, 7}, 13)), kTolerance);
+}
+
+TEST(OnednnKernels, PoolingCeilModePadsAndGlobal) {
+  for (const std::string op : {"MaxPool", "AveragePool"}) {
+    GraphBuilder gb({1, 3, 11, 10});
+    std::string y = gb.Op(op, {"x"}, {{"kernel_shape", Attribute::Ints({3, 3})}, {"strides", Attribute::Ints({2, 2})},
+                                      {"pads", Attribute::Ints({1, 1, 1, 1})}, {"ceil_mode", Attribute::Int(1)}});
+    EXPECT_LE(CompareBackends(gb.Finish(y), Random({1, 3, 11, 10}, 17)), kTolerance) << op;
+  }
+  GraphBuilder gb({2, 3, 7, 5});
+  std::string y = gb.Op("GlobalAveragePool", {"x"});
+  EXPECT_LE(CompareBackends(gb.Finish(y), Random({2, 3, 7, 5}, 19)), kTolerance);
+}
+
+TEST(OnednnKernels, ZeroPadFoldedIntoAveragePoolAndConv) {
+  GraphBuilder gb({1, 4, 8, 8});
+  std::string p = gb.Op("Pad", {"x", gb.Const<int64_t>({8}, {0, 0, 1, 1, 0, 0, 1, 1})});
+  std::string a = gb.Op("AveragePool", {p}, {{"kernel_shape", Attribute::Ints({3, 3})}, {"strides", Attribute::Ints({2, 2})}});
+  std::string q = gb.Op("Pad", {a, gb.Const<int64_t>({8}, {0, 0, 2, 0, 0, 0, 0, 1})});
+  std::string y = gb.Op("Conv", {q, gb.Weight({5, 4, 3, 3})});
+  EXPECT_LE(CompareBackends(gb.Finish(y), Random({1, 4, 8, 8}, 23)), kTolerance);
+}
+
+TEST(OnednnKernels, SoftmaxLegacyAndCurrentAxis) {
+  GraphBuilder legacy({2, 3, 4}, 11);  // opset 11: softmax over the flattened axes 1..
+  EXPECT_LE(CompareBackends(legacy.Finish(legacy.Op("Softmax", {"x"}, {{"axis", Attribute::Int(1)}})),
+                            Random({2, 3, 4}, 29, -3.f, 3.f)), kTolerance);
+  GraphBuilder current({2, 3, 4});
+  EXPECT_LE(CompareBackends(current.Finish(current.Op("Softmax", {"x"}, {{"axis", Attribute::Int(1)}})),
+                            Random({2, 3, 4}, 31, -3.f, 3.f)), kTolerance);
+}
+
+TEST(OnednnKernels, BroadcastBinaryOnBlockedLayoutAndScalarOnTheLeft) {
+  // Squeeze-and-excitation: x · HardSigmoid(conv(GAP(x))), then 1 − y.
+  GraphBuilder gb({1, 32, 6, 6});
+  const std::string x = gb.Op("Conv", {"x", gb.Weight({32, 32, 1, 1})});
+  std::string s = gb.Op("GlobalAveragePool", {x});
+  s = gb.Op("HardSigmoid", {gb.Op("Conv", {s, gb.Weight({32, 32, 1, 1}), gb.Weight({32})})});
+  std::string y = gb.Op("Mul", {x, s});
+  y = gb.Op("Sub", {gb.Const<float>({}, {1.f}), y});
+  EXPECT_LE(CompareBackends(gb.Finish(y), Random({1, 32, 6, 6}, 37)), kTolerance);
+}
+
+TEST(OnednnKernels, DecomposedLayerNorm) {
+  GraphBuilder gb({1, 6, 16});
+  const std::string mean = gb.Op("ReduceMean", {"x"}, {{"axes", Attribute::Ints({-1})}});
+  const std::string d = gb.Op("Sub", {"x", mean});
+  std::string var = gb.Op("ReduceMean", {gb.Op("Pow", {d, gb.Const<float>({}, {2.f})})}, {{"axes", Attribute::Ints({-1})}});
+  std::string y = gb.Op("Div", {d, gb.Op("Sqrt", {gb.Op("Add", {var, gb.Const<float>({}, {1e-5f})})})});
+  y = gb.Op("Add", {gb.Op("Mul", {y, gb.Weight({16})}), gb.Weight({16})});
+  EXPECT_LE(CompareBackends(gb.Finish(y), Random({1, 6, 16}, 41)), kTolerance);
+}
+
+TEST(OnednnKernels, ConcatOfBlockedTensorsThenChannelShuffle) {
+  // FastestDet's shuffle block on 24 channels (not a multiple of oneDNN's 16-channel blocks).
+  GraphBuilder gb({1, 24, 8, 8});
+  const std::string a = gb.Op("Conv", {"x", gb.Weight({24, 24, 1, 1})});
+  const std::string b = gb.Op("Relu", {gb.Op("Conv", {"x", gb.Weight({24, 24, 1, 1})})});
+  std::string c = gb.Op("Concat", {a, b}, {{"axis", Attribute::Int(1)}});
+  c = gb.Op("Reshape", {c, gb.Const<int64_t>({3}, {24, 2, 64})});
+  c = gb.Op("Transpose", {c}, {{"perm", Attribute::Ints({1, 0, 2})}});
+  c = gb.Op("Reshape", {c, gb.Const<int64_t>({5}, {2, -1, 24, 8, 8})});
+  const std::string second = gb.Op("Gather", {c, gb.Const<int64_t>({}, {1})}, {{"axis", Attribute::Int(0)}});
+  std::string y = gb.Op("Conv", {second, gb.Weight({8, 24, 3, 3})}, {{"pads", Attribute::Ints({1, 1, 1, 1})}});
+  EXPECT_LE(CompareBackends(gb.Finish(y), Random({1, 24, 8, 8}, 43)), kTolerance);
+}
+
+TEST(OnednnKernels, UnsupportedOpFailsNamingTheNode) {
+  GraphBuilder gb({2, 3});
+  std::string y = gb.Op("NonMaxSuppression", {"x"});
+  auto session = Session::Create(gb.Finish(y), {"onednn", 1});
+  ASSERT_TRUE(session.ok()) << session.status().message();
+  auto out = (*session)->Run({{"x", Random({2, 3}, 1)}});
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("NonMaxSuppression 'NonMaxSuppression_0'"), std::string::npos)
+      << out.status().message();
+}
+
+TEST(OnednnKernels, WrongInputShapeIsAnError) {
+  GraphBuilder gb({1, 3, 4, 4});
+  auto session = Session::Create(gb.Finish(gb.Op("Relu", {"x"})), {"onednn", 1});
+  ASSERT_TRUE(session.ok());
+  auto out = (*session)->Run({{"x", Random({1, 3, 5, 4}, 1)}});
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("input 'x'"), std::string::npos) << out.status().message();
+  auto unknown = (*session)->Run({{"y", Random({1, 3, 4, 4}, 1)}});
+  EXPECT_FALSE(unknown.ok());
+}
+
+TEST(OnednnKernels, PlansAreReusedAndShapesReplanned) {
+  GraphBuilder gb({-1, 3, 4, 4});
+  gb.g.inputs[0].shape->at(0) = ir::Dim{-1, "batch"};
+  auto graph = gb.Finish(gb.Op("Conv", {"x", gb.Weight({2, 3, 1, 1})}));
+  auto session = Session::Create(graph, {"onednn", 1});
+  ASSERT_TRUE(session.ok());
+  for (int64_t batch : {1, 3, 1}) {
+    const Tensor x = Random({batch, 3, 4, 4}, static_cast<uint32_t>(batch));
+    auto out = (*session)->Run({{"x", x}});
+    ASSERT_TRUE(out.ok()) << out.status().message();
+    EXPECT_EQ(out->begin()->second.dim(0), batch);
+  }
+}
+
+}  // namespace
+}  // namespace act::runtime
