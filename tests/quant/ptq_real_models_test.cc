@@ -82,6 +82,14 @@ TEST(PtqRealModels, PpOcrV4RecognizerFusesEveryConv) {
   CommandResult f = RunCommand(eval + "'" + model + "'");
   CommandResult q = RunCommand(eval + "'" + m->path + "'");
   std::cout << "ppocrv4_rec fp32: " << f.out << "ppocrv4_rec int8: " << q.out;
+  ASSERT_EQ(q.exit_code, 0) << q.err;
+  // Recorded 2026-11-26: FP32 0.9885, INT8 (hist, Conv + constant-weight MatMul, 64 lines) 0.80–0.84.
+  // The goal (≤ 0.5 point loss) is NOT met: per-tensor u8 inputs of convs whose folded weights
+  // are large on small-range channels (the first depthwise conv: 9% error from input rounding alone).
+  // This floor only guards against regressions.
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(q.out, match, std::regex("exact_match=([0-9.]+)")));
+  EXPECT_GE(std::stod(match[1]), 0.78);
   for (int threads : {1, 2}) {
     std::cout << "ppocrv4_rec threads=" << threads << " "
               << Bench(model, m->path, "--shape x=1,3,48,320", threads);
@@ -147,6 +155,10 @@ TEST(PtqRealModels, PpOcrV4PlacementVariants) {
       CommandResult q = RunCommand(eval + "'" + path + "'");
       auto counts = OrtOptimizedOpCounts(path, path + ".opt.onnx");
       ASSERT_TRUE(counts.ok());
+      if (v.name != "full") {
+        EXPECT_EQ(Count(*counts, "Conv") + Count(*counts, "FusedConv"), 0) << v.name;
+        EXPECT_EQ(Count(*counts, "QLinearConv"), 38) << v.name;
+      }
       std::cout << v.name << " " << algo << ": " << (q.exit_code == 0 ? q.out.substr(0, q.out.size() - 1) : q.err)
                 << " QLinearConv=" << Count(*counts, "QLinearConv") << " QLinearMatMul="
                 << Count(*counts, "QLinearMatMul") << " float_conv=" << Count(*counts, "Conv") + Count(*counts, "FusedConv")
@@ -169,10 +181,37 @@ TEST(PtqRealModels, FastestDetFusesEveryConv) {
   PrintCounts("fastestdet", m->counts);
   std::cout << "fastestdet size_ratio=" << m->size_ratio << "\n";
   EXPECT_EQ(Count(m->counts, "Conv") + Count(m->counts, "FusedConv"), 0);
+  EXPECT_EQ(Count(m->counts, "QLinearConv"), 70);
   for (int threads : {1, 2}) {
     std::cout << "fastestdet threads=" << threads << " " << Bench(model, m->path, "", threads);
   }
 }
 
+}  // namespace
+}  // namespace act::test
+
+namespace act::test {
+namespace {
+// Diagnostic (run by hand with --gtest_also_run_disabled_tests): writes the prepared FP32 graph, the
+// conv-only INT8 export and its calibration table to $ACT_DIAG_DIR for layer-by-layer comparison.
+TEST(PtqRealModels, DISABLED_PpOcrV4Diagnostics) {
+  const char* out_dir = std::getenv("ACT_DIAG_DIR");
+  const std::string model = OcrModelPath("ch_PP-OCRv4_rec_infer.onnx");
+  ACT_SKIP_IF_EMPTY(model, "PP-OCRv4 recognizer");
+  if (!out_dir) GTEST_SKIP() << "set ACT_DIAG_DIR";
+  auto dataset = ExampleEvalData("examples/configs/ppocrv4_rec_ocr_lines.yaml", "x");
+  ASSERT_TRUE(dataset.ok());
+  auto fp32 = ir::LoadModel(model);
+  ASSERT_TRUE(fp32.ok());
+  quant::PtqOptions o;
+  o.quantize_op_types = {"Conv"};
+  o.threads = 2;
+  auto loader = data::Loader::Create(**dataset, data::LoaderOptions{8, false, 0, 0, 8});
+  auto ptq = quant::RunPtq(*fp32, [&]() { return (*loader)->Next(); }, o);
+  ASSERT_TRUE(ptq.ok()) << ptq.status().message();
+  ASSERT_TRUE(ir::SaveModel(ptq->folded, std::string(out_dir) + "/prepared.onnx").ok());
+  ASSERT_TRUE(ir::SaveModel(ptq->model, std::string(out_dir) + "/int8.onnx").ok());
+  ASSERT_TRUE(ptq->table.Save(std::string(out_dir) + "/calibration.json").ok());
+}
 }  // namespace
 }  // namespace act::test
