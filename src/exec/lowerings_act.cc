@@ -104,7 +104,7 @@ Expected<Kernel> BuildFakeQuant(const LoweringContext& ctx) {
       }
       return {at::_fake_quantize_learnable_per_tensor_affine(x, scale, zero_point, a.qmin, a.qmax, grad_factor)};
     }
-    if (training && a.observer == quant::kObserverWeight) {
+    if (a.observer == quant::kObserverWeight) {  // always from the current weights, as the export computes it
       at::NoGradGuard no_grad;
       at::Tensor w = x.detach().abs();
       at::Tensor m;

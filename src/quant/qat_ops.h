@@ -9,8 +9,8 @@
 //   Attributes: qmin, qmax (ints); axis (-1: one scale; else per-channel along axis); symmetric (0/1);
 //   observer: how s and z follow the data while training (autograd recording); under NoGradGuard
 //   (evaluation, export) s and z are read as stored:
-//     weight                  s_c = max(max|x_c| / qmax, 1e-10), z = 0 — recomputed every training forward
-//                             from the current weights (ACT's channel_wise_abs_max / abs_max)
+//     weight                  s_c = max(max|x_c| / qmax, 1e-10), z = 0 — recomputed on every forward (training
+//                             or not) from the current weights, as the export does (ACT's channel_wise_abs_max)
 //     moving_average_abs_max  min/max of each batch, bias-corrected moving average (Paddle's):
 //                             acc = r·acc + v, cnt = r·cnt + 1, range = acc / cnt; attribute moving_rate r
 //     range_abs_max           min/max over the last window_size batches (ring buffer in state)
