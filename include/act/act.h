@@ -53,7 +53,10 @@ struct Options {
   EvalRunnerCallback eval_runner_callback;
   bool higher_is_better = true;             // for the callbacks' number
   bool show_progress = true;                // progress bars on stderr
-  int threads = 0;                          // executor threads (0: the process default)
+  int threads = 0;                          // executor threads (0: all cores)
+  // Engine scoring candidates with the built-in metric: "onednn" (the runtime's INT8 kernels; a model it
+  // cannot run falls back to the executor) or "torch" (the libtorch executor simulating Q/DQ).
+  std::string engine = "onednn";
 };
 
 // One evaluated candidate: a PTQ trial, a sensitivity measurement, a fallback step.

@@ -89,7 +89,7 @@ Expected<BiasCorrectionResult> CorrectBias(const Quantizer& quantizer, const ir:
   for (auto& t : targets) {
     const int64_t channels = static_cast<int64_t>(t.fp32_sum.size());
     if (channels == 0 || t.fp32_count == 0) continue;
-    const int64_t per_channel = t.fp32_count / channels;
+    const int64_t per_channel = t.fp32_count;  // values seen per channel
     ir::Node* node = nullptr;
     for (auto& n : graph.nodes) {
       if (n.name == t.node.node) node = &n;

@@ -194,7 +194,11 @@ Expected<Report> RunPipeline(const Options& options) {
                                  "with the FP32 model's outputs instead of " + metric.name);
       metric.name = "agreement";
     }
-    ACT_ASSIGN_OR_RETURN(scorer, MakeMetricScorer(metric, eval_batches, fp32, description, threads, run_batch));
+    ScoringEngine engine;
+    engine.name = options.engine.empty() ? "onednn" : options.engine;
+    engine.threads = threads;
+    engine.run_batch = run_batch;
+    ACT_ASSIGN_OR_RETURN(scorer, MakeMetricScorer(metric, eval_batches, fp32, description, engine));
   }
   report.metric_name = scorer->metric_name();
   report.higher_is_better = scorer->higher_is_better();

@@ -5,71 +5,12 @@
 
 #include "core/strings.h"
 #include "ir/analysis.h"
-#include "ir/passes/pass.h"
 #include "ir/passes/qdq_export.h"
+#include "quant/ptq.h"
+#include "quant/qdq_scheme.h"
 #include "quant/weight_observer.h"
 
 namespace act::strategy {
-namespace {
-
-// ACT's quantize_op_types (Paddle op names) → ONNX op types. ONNX names are accepted as they are.
-const std::vector<std::pair<std::string, std::vector<std::string>>>& OpTypeMap() {
-  static const std::vector<std::pair<std::string, std::vector<std::string>>> kMap = {
-      {"conv2d", {"Conv"}},
-      {"depthwise_conv2d", {"Conv"}},
-      {"conv2d_transpose", {"ConvTranspose"}},
-      {"mul", {"Gemm", "MatMul"}},
-      {"matmul", {"MatMul", "Gemm"}},
-      {"matmul_v2", {"MatMul", "Gemm"}},
-      {"fc", {"Gemm"}},
-      {"Conv", {"Conv"}},
-      {"ConvTranspose", {"ConvTranspose"}},
-      {"MatMul", {"MatMul"}},
-      {"Gemm", {"Gemm"}},
-  };
-  return kMap;
-}
-
-Expected<std::set<std::string>> OnnxOpTypes(const std::vector<std::string>& act_types) {
-  std::set<std::string> out;
-  std::vector<std::string> known;
-  for (const auto& [k, v] : OpTypeMap()) known.push_back(k);
-  for (const auto& t : act_types) {
-    bool found = false;
-    for (const auto& [k, v] : OpTypeMap()) {
-      if (k == t) {
-        out.insert(v.begin(), v.end());
-        found = true;
-      }
-    }
-    if (!found) {
-      return InvalidInput("QuantPost.quantize_op_types: '" + t + "' is not an op type onnx-act quantizes" +
-                          DidYouMean(t, known) + "; known: " + Join(known, ", "));
-    }
-  }
-  return out;
-}
-
-ir::QdqExportOptions ExportOptions(const QuantScheme& scheme, const std::set<std::string>& op_types,
-                                   const config::QuantPostConfig& qp, const ExportSettings& settings) {
-  ir::QdqExportOptions o;
-  o.quantize_op_types = op_types;
-  o.is_full_quantize = qp.is_full_quantize;
-  o.weight_bits = scheme.weight_bits;
-  o.weight_per_channel = settings.weight_quantize_type != "abs_max";
-  o.skip_tensors.insert(qp.skip_tensor_list.begin(), qp.skip_tensor_list.end());
-  o.float_nodes = settings.skip_nodes;
-  // The export asks for axis -1 when it wants one scale for the whole weight.
-  o.weight_scales = [](const Tensor& weight, int axis, int bits) {
-    return quant::WeightScales(weight, axis < 0 ? 0 : axis,
-                               axis < 0 ? quant::WeightQuantizeType::kAbsMax : quant::WeightQuantizeType::kChannelWiseAbsMax,
-                               bits);
-  };
-  return o;
-}
-
-}  // namespace
-
 std::string QuantScheme::Describe() const {
   const std::string act = activation_dtype == DType::kUInt8 ? "u8" : "s8";
   return hardware + ": " + act + (activation_symmetric ? " symmetric" : " asymmetric") + " activations (" +
@@ -77,28 +18,14 @@ std::string QuantScheme::Describe() const {
 }
 
 Expected<QuantScheme> SchemeForHardware(const std::string& hw, int64_t activation_bits, int64_t weight_bits) {
+  auto scheme = quant::SchemeForHardware(hw);
+  if (!scheme.ok()) return scheme.status().WithContext("Global.deploy_hardware");
   QuantScheme s;
   s.hardware = hw;
-  if (activation_bits != 8) {
-    return Unsupported("QuantPost.activation_bits " + std::to_string(activation_bits) +
-                       ": ONNX QuantizeLinear stores 8-bit activations only; use 8");
-  }
-  if (weight_bits != 8 && weight_bits != 4) {
-    return Unsupported("QuantPost.weight_bits " + std::to_string(weight_bits) + ": use 8 (or 4, stored in int8)");
-  }
+  s.activation_dtype = scheme->activation_dtype;
+  s.activation_symmetric = scheme->activation_symmetric;
   s.activation_bits = static_cast<int>(activation_bits);
   s.weight_bits = static_cast<int>(weight_bits);
-  if (hw == "x86_vnni" || hw == "x86_avx2" || hw == "arm") {
-    s.activation_dtype = DType::kUInt8;
-    s.activation_symmetric = false;
-  } else if (hw == "gpu_tensorrt") {
-    s.activation_dtype = DType::kInt8;
-    s.activation_symmetric = true;
-  } else {
-    const std::vector<std::string> known = {"x86_vnni", "x86_avx2", "arm", "gpu_tensorrt"};
-    return InvalidInput("Global.deploy_hardware '" + hw + "' is unknown" + DidYouMean(hw, known) +
-                        "; known: " + Join(known, ", "));
-  }
   return s;
 }
 
@@ -106,8 +33,7 @@ Expected<Quantizer> Quantizer::Create(const ir::Graph& fp32, QuantScheme scheme,
                                       std::vector<std::string>* decisions) {
   Quantizer q;
   q.scheme_ = scheme;
-  q.prepared_ = fp32;
-  ir::Graph& g = q.prepared_;
+  ir::Graph g = fp32;
   // Export and fallback address nodes by name: name the unnamed ones.
   std::set<std::string> names;
   for (const auto& n : g.nodes) names.insert(n.name);
@@ -118,20 +44,20 @@ Expected<Quantizer> Quantizer::Create(const ir::Graph& fp32, QuantScheme scheme,
     names.insert(name);
     g.nodes[i].name = name;
   }
-  ACT_ASSIGN_OR_RETURN(bool folded_bn, ir::FoldBatchNorm(g));
-  ACT_ASSIGN_OR_RETURN(bool folded_affine, ir::FoldAffine(g));
+  ACT_ASSIGN_OR_RETURN(q.ptq_options_, quant::PtqOptionsFromQuantPost(qp, scheme.hardware));
+  const size_t nodes_before = g.nodes.size();
+  ACT_ASSIGN_OR_RETURN(q.prepared_, quant::PrepareForPtq(g, q.ptq_options_));
   if (decisions) {
-    decisions->push_back(std::string("prepare: ") +
-                         (folded_bn ? "BatchNormalization folded into Conv/Gemm; " : "no BatchNormalization to fold; ") +
-                         (folded_affine ? "per-channel Mul/Add folded into Conv/Gemm" : "no per-channel affine to fold"));
+    decisions->push_back("prepare: normalised, BatchNormalization and per-channel Mul/Add folded into "
+                         "Conv/Gemm (" + std::to_string(nodes_before) + " -> " +
+                         std::to_string(q.prepared_.nodes.size()) + " nodes)");
   }
-  ACT_ASSIGN_OR_RETURN(q.op_types_, OnnxOpTypes(qp.quantize_op_types));
-  q.qp_ = qp;
-
+  const std::set<std::string>& op_types = q.ptq_options_.quantize_op_types;
   const std::set<std::string> skip_tensors(qp.skip_tensor_list.begin(), qp.skip_tensor_list.end());
-  for (int idx : ir::QuantizableNodes(g)) {
-    const ir::Node& n = g.nodes[idx];
-    if (!q.op_types_.count(n.op_type)) continue;
+  const ir::Graph& pg = q.prepared_;
+  for (int idx : ir::QuantizableNodes(pg)) {
+    const ir::Node& n = pg.nodes[idx];
+    if (!op_types.count(n.op_type)) continue;
     bool skipped = false;
     for (const auto& in : n.inputs) skipped = skipped || skip_tensors.count(in);
     if (skipped) {
@@ -149,14 +75,14 @@ Expected<Quantizer> Quantizer::Create(const ir::Graph& fp32, QuantScheme scheme,
   }
   if (q.quantizable_nodes_.empty()) {
     return Unsupported("the model has no quantizable op: none of its nodes is a " + Join(std::vector<std::string>(
-                           q.op_types_.begin(), q.op_types_.end()), "/") +
+                           op_types.begin(), op_types.end()), "/") +
                        " with a constant weight (QuantPost.quantize_op_types); nothing to compress");
   }
-  ExportSettings all;
-  q.activation_tensors_ = ir::QdqTensorsToCalibrate(g, ExportOptions(q.scheme_, q.op_types_, qp, all));
+  ACT_ASSIGN_OR_RETURN(ir::QdqExportOptions export_options, quant::ExportOptionsFor(q.ptq_options_));
+  q.activation_tensors_ = ir::QdqTensorsToCalibrate(pg, export_options);
   if (decisions) {
     decisions->push_back("quantize " + std::to_string(q.quantizable_nodes_.size()) + " nodes (" +
-                         Join(std::vector<std::string>(q.op_types_.begin(), q.op_types_.end()), ", ") +
+                         Join(std::vector<std::string>(op_types.begin(), op_types.end()), ", ") +
                          (qp.is_full_quantize ? ", plus integer-kernel ops (is_full_quantize)" : "") + "); " +
                          std::to_string(q.activation_tensors_.size()) + " activation tensors to calibrate");
   }
@@ -166,16 +92,13 @@ Expected<Quantizer> Quantizer::Create(const ir::Graph& fp32, QuantScheme scheme,
 Expected<ir::Graph> Quantizer::Export(const quant::CalibrationTable& table, const ExportSettings& settings,
                                       const ir::Graph* prepared, std::vector<std::string>* kept_float) const {
   ir::Graph g = prepared ? *prepared : prepared_;
-  std::map<std::string, ir::QdqParams> activations;
-  for (const auto& [name, entry] : table.entries()) {
-    ir::QdqParams p;
-    p.scale = entry.params.scale;
-    p.zero_point = entry.params.zero_point;
-    p.dtype = entry.params.dtype;
-    activations[name] = p;
-  }
-  ACT_ASSIGN_OR_RETURN(ir::QdqExportResult result,
-                       ir::ExportQdq(g, activations, ExportOptions(scheme_, op_types_, qp_, settings)));
+  quant::PtqOptions options = ptq_options_;
+  options.float_nodes = settings.skip_nodes;
+  auto weight_type = quant::ParseWeightQuantizeType(settings.weight_quantize_type);
+  if (!weight_type.ok()) return weight_type.status().WithContext("weight_quantize_type");
+  options.weight_quantize_type = *weight_type;
+  ACT_ASSIGN_OR_RETURN(ir::QdqExportOptions export_options, quant::ExportOptionsFor(options));
+  ACT_ASSIGN_OR_RETURN(ir::QdqExportResult result, ir::ExportQdq(g, quant::ToQdqParams(table), export_options));
   if (kept_float) *kept_float = result.kept_float;
   return g;
 }

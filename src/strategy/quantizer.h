@@ -13,6 +13,7 @@
 #include "act/status.h"
 #include "ir/graph.h"
 #include "quant/calibration.h"
+#include "quant/ptq.h"
 
 namespace act::strategy {
 
@@ -66,8 +67,7 @@ class Quantizer {
   std::vector<std::string> activation_tensors_;
   std::vector<std::string> quantizable_nodes_;
   std::vector<NodeOutput> node_outputs_;
-  std::set<std::string> op_types_;
-  config::QuantPostConfig qp_;
+  quant::PtqOptions ptq_options_;  // QuantPost in the quant module's terms (op types, weights, skip list)
 };
 
 }  // namespace act::strategy

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "core/file_util.h"
+#include "act/runtime.h"
 #include "exec/runner.h"
 #include "ir/onnx_io.h"
 #include "metrics/evaluator.h"
@@ -33,31 +34,80 @@ int64_t CountSamples(const std::vector<data::Batch>& batches) {
   return n;
 }
 
+// Runs `in` through `run` in runs of at most `run_batch` samples.
+template <typename RunFn>
+Expected<std::map<std::string, Tensor>> SplitRuns(RunFn&& run, const std::map<std::string, Tensor>& in,
+                                                  int64_t run_batch) {
+  const int64_t rows = BatchRows(in);
+  if (run_batch <= 0 || rows <= run_batch) return run(in);
+  std::vector<std::map<std::string, Tensor>> parts;
+  for (int64_t r0 = 0; r0 < rows; r0 += run_batch) {
+    ACT_ASSIGN_OR_RETURN(auto part, run(SliceRows(in, rows, r0, std::min(rows, r0 + run_batch))));
+    parts.push_back(std::move(part));
+  }
+  return ConcatRows(parts);
+}
+
 class MetricScorer : public Scorer {
  public:
   MetricScorer(std::unique_ptr<metrics::Metric> metric, std::shared_ptr<const std::vector<data::Batch>> batches,
-               std::string description, int threads, int64_t run_batch)
+               std::string description, ScoringEngine engine)
       : metric_(std::move(metric)), batches_(std::move(batches)), description_(std::move(description)),
-        threads_(threads), run_batch_(run_batch) {}
+        engine_(std::move(engine)) {}
 
   Status ComputeReference(const ir::Graph& reference_graph) {
     if (!metric_->needs_reference()) return Status::Ok();
-    ACT_ASSIGN_OR_RETURN(auto runner, exec::Runner::Create(reference_graph, {threads_}));
+    ACT_ASSIGN_OR_RETURN(metrics::ModelFn model, MakeModel(reference_graph, "the FP32 reference"));
     for (const auto& batch : *batches_) {
-      ACT_ASSIGN_OR_RETURN(auto outputs, RunSplit(*runner, batch.inputs, run_batch_));
+      ACT_ASSIGN_OR_RETURN(auto outputs, model(batch.inputs));
       reference_outputs_.push_back(std::move(outputs));
     }
     return Status::Ok();
   }
 
-  Expected<double> Score(const ir::Graph& graph, const std::string& label) override {
-    auto runner_or = exec::Runner::Create(graph, {threads_});
+  // The candidate as a function, on the chosen engine (or the executor when the runtime cannot build it).
+  Expected<metrics::ModelFn> MakeModel(const ir::Graph& graph, const std::string& label) {
+    const int64_t run_batch = engine_.run_batch;
+    if (engine_.name == "onednn") {
+      runtime::SessionOptions so;
+      so.backend = "onednn";
+      so.threads = engine_.threads;
+      auto session_or = runtime::Session::Create(graph, so);
+      if (session_or.ok()) {
+        std::shared_ptr<runtime::Session> session = std::move(session_or).value();
+        last_engine_ = "the onnx-act runtime (oneDNN backend)";
+        return metrics::ModelFn([session, run_batch](const std::map<std::string, Tensor>& in) {
+          return SplitRuns([&](const std::map<std::string, Tensor>& x) { return session->Run(x); }, in, run_batch);
+        });
+      }
+      fallbacks_.push_back(label + ": " + session_or.status().message());
+    }
+    auto runner_or = exec::Runner::Create(graph, {engine_.threads});
     if (!runner_or.ok()) return runner_or.status().WithContext("scoring " + label);
     std::shared_ptr<exec::Runner> runner = std::move(runner_or).value();
-    const int64_t run_batch = run_batch_;
-    metrics::ModelFn model = [runner, run_batch](const std::map<std::string, Tensor>& in) {
+    last_engine_ = "the onnx-act executor (libtorch)";
+    return metrics::ModelFn([runner, run_batch](const std::map<std::string, Tensor>& in) {
       return RunSplit(*runner, in, run_batch);
-    };
+    });
+  }
+
+  Expected<double> Score(const ir::Graph& graph, const std::string& label) override {
+    auto result = ScoreOn(graph, label);
+    if (!result.ok() && engine_.name == "onednn" && last_engine_.find("oneDNN") != std::string::npos &&
+        result.status().code() != StatusCode::kFailure) {
+      // The runtime failed while running: the executor is the reference, try it.
+      fallbacks_.push_back(label + ": " + result.status().message());
+      ScoringEngine torch = engine_;
+      torch.name = "torch";
+      std::swap(engine_, torch);
+      result = ScoreOn(graph, label);
+      std::swap(engine_, torch);
+    }
+    return result;
+  }
+
+  Expected<double> ScoreOn(const ir::Graph& graph, const std::string& label) {
+    ACT_ASSIGN_OR_RETURN(metrics::ModelFn model, MakeModel(graph, label));
     metrics::ModelFn reference;
     if (metric_->needs_reference()) {
       auto next = std::make_shared<size_t>(0);
@@ -77,16 +127,22 @@ class MetricScorer : public Scorer {
   std::string metric_name() const override { return metric_->name(); }
   bool higher_is_better() const override { return metric_->higher_is_better(); }
   std::string Describe() const override {
-    return metric_->name() + " on " + std::to_string(CountSamples(*batches_)) + " samples of " + description_ +
-           ", run on the onnx-act executor (libtorch)";
+    std::string d = metric_->name() + " on " + std::to_string(CountSamples(*batches_)) + " samples of " +
+                    description_ + ", run on " + last_engine_;
+    if (!fallbacks_.empty()) {
+      d += " (" + std::to_string(fallbacks_.size()) + " candidate(s) fell back to the executor; first: " +
+           fallbacks_.front() + ")";
+    }
+    return d;
   }
 
  private:
   std::unique_ptr<metrics::Metric> metric_;
   std::shared_ptr<const std::vector<data::Batch>> batches_;
   std::string description_;
-  int threads_;
-  int64_t run_batch_;
+  ScoringEngine engine_;
+  std::string last_engine_ = "the onnx-act executor (libtorch)";
+  std::vector<std::string> fallbacks_;
   std::vector<std::map<std::string, Tensor>> reference_outputs_;
 };
 
@@ -145,11 +201,11 @@ class RunnerCallbackScorer : public Scorer {
 Expected<std::unique_ptr<Scorer>> MakeMetricScorer(const metrics::MetricConfig& metric_config,
                                                    std::shared_ptr<const std::vector<data::Batch>> batches,
                                                    const ir::Graph& reference_graph, std::string data_description,
-                                                   int threads, int64_t run_batch) {
+                                                   const ScoringEngine& engine) {
   if (!batches || batches->empty()) return InvalidInput("no evaluation data: set Global.eval_data");
   ACT_ASSIGN_OR_RETURN(auto metric, metrics::CreateMetric(metric_config));
   auto scorer = std::make_unique<MetricScorer>(std::move(metric), std::move(batches), std::move(data_description),
-                                               threads, run_batch);
+                                               engine);
   ACT_RETURN_IF_ERROR(scorer->ComputeReference(reference_graph));
   return std::unique_ptr<Scorer>(std::move(scorer));
 }

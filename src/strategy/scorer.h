@@ -37,13 +37,21 @@ class Scorer {
   }
 };
 
-// The built-in metric over batches held in memory, run on the onnx-act executor (libtorch).
+// Which engine runs candidates for the built-in metric: "onednn" (the runtime's oneDNN backend: real INT8
+// kernels, ~15x cheaper than simulating Q/DQ in libtorch; a candidate it cannot build or run falls back
+// to the executor, and the report says so) or "torch" (the libtorch executor, the reference).
+struct ScoringEngine {
+  std::string name = "onednn";
+  int threads = 0;
+  int64_t run_batch = 0;  // > 0: split batches into runs of this many samples (fixed-batch models)
+};
+
+// The built-in metric over batches held in memory, run on `engine`.
 // Metrics that need a reference (agreement) compare with `reference_graph`'s outputs, computed once.
-// `run_batch` > 0 splits each batch into executor runs of that many samples (fixed-batch models).
 Expected<std::unique_ptr<Scorer>> MakeMetricScorer(const metrics::MetricConfig& metric_config,
                                                    std::shared_ptr<const std::vector<data::Batch>> batches,
                                                    const ir::Graph& reference_graph, std::string data_description,
-                                                   int threads, int64_t run_batch = 0);
+                                                   const ScoringEngine& engine);
 
 // The user's callback. The file form writes the candidate to `scratch_dir` (a temporary file, removed).
 std::unique_ptr<Scorer> MakeFileCallbackScorer(EvalFileCallback callback, bool higher_is_better,

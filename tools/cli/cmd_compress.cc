@@ -18,6 +18,7 @@ struct CompressOptions {
   std::string save_dir;
   std::string model;
   int threads = 0;
+  std::string engine = "onednn";
   bool quiet = false;
 };
 
@@ -32,6 +33,8 @@ CommandRunner AddCompressCommand(CLI::App& app) {
   sub->add_option("--save-dir", o->save_dir, "Output folder (overrides Global.save_dir)");
   sub->add_option("--model", o->model, "Input model (overrides Global.model)");
   sub->add_option("--threads", o->threads, "Executor threads (0: all cores)");
+  sub->add_option("--engine", o->engine, "Engine scoring candidates: onednn | torch")
+      ->check(CLI::IsMember({"onednn", "torch"}));
   sub->add_flag("--quiet", o->quiet, "No progress bars");
   return [o]() -> Status {
     Options options;
@@ -40,6 +43,7 @@ CommandRunner AddCompressCommand(CLI::App& app) {
     options.model_path = o->model;
     options.threads = o->threads;
     options.show_progress = !o->quiet;
+    options.engine = o->engine;
     AutoCompression ac(options);
     ACT_ASSIGN_OR_RETURN(Report report, ac.Compress());
     for (const auto& w : report.warnings) std::fprintf(stderr, "onnx-act compress: warning: %s\n", w.c_str());
