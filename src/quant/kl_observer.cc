@@ -6,9 +6,13 @@
 
 namespace act::quant {
 
-double KlThreshold(const std::vector<double>& abs_counts, int occupied, double width, int levels) {
-  const int n = std::min<int>(occupied, static_cast<int>(abs_counts.size()));
+double KlThreshold(const std::vector<double>& counts, int occupied, double width, int levels) {
+  const int n = std::min<int>(occupied, static_cast<int>(counts.size()));
   if (n < levels || levels <= 0) return n * width;
+  // Step 3's bin 0 takes bin 1's count: the spike of exact zeros (padding, Relu) would otherwise make
+  // every merged first group look badly quantized and drive T down to L bins.
+  std::vector<double> abs_counts(counts.begin(), counts.begin() + n);
+  if (n >= 2) abs_counts[0] = abs_counts[1];
   double best = std::numeric_limits<double>::infinity();
   int best_i = n;
   std::vector<double> p(n), q(n);

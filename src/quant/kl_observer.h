@@ -4,7 +4,9 @@
 //      (n is between bins/2 and bins after re-binning; when n < L, T = max|x| and we stop).
 //   2. L = quantized levels covering [0, T]: 2^(bits-1) = 128 for symmetric/signed data, as TensorRT;
 //      2^bits = 256 for u8 on non-negative data (all 256 codes then cover [0, T]).
-//   3. For each i in [L, n] with bin i-1 non-empty (PaddleSlim skips empty ones, which would give Q = 0
+//   3. Bin 0 takes bin 1's count (as NVIDIA's pytorch-quantization entropy calibrator does): exact zeros
+//      from padding and Relu pile up in bin 0, and that spike alone drove T down to L bins on PP-OCRv4
+//      rec (0% lines read). Then for each i in [L, n] with bin i-1 non-empty (PaddleSlim skips empty ones, which would give Q = 0
 //      where P > 0):
 //        P = bins[0, i) with the counts of bins[i, n) added to bin i-1 (the clipped outliers);
 //        Q = bins[0, i) merged into L groups of floor(i / L) bins (the last group takes the remainder),

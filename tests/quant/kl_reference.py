@@ -13,6 +13,11 @@ def histogram(kind):
         h[1500:] = 0.0
         h[1900] = 3.0  # a few far outliers
         return h
+    if kind == "zero_spike":  # post-Relu with padding: most values exactly 0
+        h = np.floor(2e4 * np.exp(-i / 300.0))
+        h[0] = 5e7
+        h[1800:] = 0.0
+        return h
     if kind == "gaussian_tail":
         h = np.floor(5e4 * np.exp(-0.5 * (i / 300.0) ** 2))
         h[h < 1] = 0.0
@@ -25,6 +30,9 @@ def kl_threshold(h, occupied, width, levels):
     n = occupied
     if n < levels:
         return n * width
+    h = h[:n].copy()
+    if n >= 2:
+        h[0] = h[1]  # the zero spike is ignored (step 3 of kl_observer.h)
     best, best_i = np.inf, n
     for i in range(levels, n + 1):
         if h[i - 1] == 0:
@@ -49,7 +57,7 @@ def kl_threshold(h, occupied, width, levels):
     return (best_i + 0.5) * width
 
 
-for kind, levels in (("exponential", 128), ("gaussian_tail", 128), ("exponential", 256)):
+for kind, levels in (("exponential", 128), ("gaussian_tail", 128), ("exponential", 256), ("zero_spike", 256)):
     h = histogram(kind)
     occupied = int(np.nonzero(h)[0][-1]) + 1
     print(kind, levels, repr(kl_threshold(h, occupied, 0.01, levels)))

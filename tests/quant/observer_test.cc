@@ -182,6 +182,8 @@ std::vector<double> ReferenceHistogram(const std::string& kind) {
   for (int i = 0; i < 2048; ++i) {
     if (kind == "exponential") {
       h[i] = std::floor(1e5 * std::exp(-i / 150.0)) + ((i * 37) % 11 == 0 ? 5.0 : 0.0);
+    } else if (kind == "zero_spike") {
+      h[i] = i >= 1800 ? 0.0 : std::floor(2e4 * std::exp(-i / 300.0));
     } else {
       h[i] = std::floor(5e4 * std::exp(-0.5 * (i / 300.0) * (i / 300.0)));
     }
@@ -189,6 +191,8 @@ std::vector<double> ReferenceHistogram(const std::string& kind) {
   if (kind == "exponential") {
     std::fill(h.begin() + 1500, h.end(), 0.0);
     h[1900] = 3;
+  } else if (kind == "zero_spike") {
+    h[0] = 5e7;  // post-Relu values with padding: most are exactly 0
   } else {
     h[2047] = 1;
   }
@@ -199,12 +203,14 @@ TEST(KlThreshold, MatchesNumpyReference) {
   // Recorded from `/usr/bin/python3 tests/quant/kl_reference.py` (an independent NumPy implementation).
   struct Case { const char* kind; int levels; double expected; };
   for (const Case& c : {Case{"exponential", 128, 15.005}, Case{"gaussian_tail", 128, 13.935},
-                        Case{"exponential", 256, 14.985}}) {
+                        Case{"exponential", 256, 14.985}, Case{"zero_spike", 256, 18.005}}) {
     const auto h = ReferenceHistogram(c.kind);
     int occupied = 0;
     for (int i = 0; i < 2048; ++i) if (h[i] > 0) occupied = i + 1;
     EXPECT_NEAR(KlThreshold(h, occupied, 0.01, c.levels), c.expected, 1e-9) << c.kind << " " << c.levels;
   }
+  // Without step 3's zero-spike rule the same NumPy code clips zero_spike at 5.115: the spike in bin 0,
+  // not the data's tail, decided the threshold.
 }
 
 TEST(KlObserver, ClipsAHeavyTail) {
