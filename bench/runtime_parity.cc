@@ -1,4 +1,4 @@
-// runtime_parity MODEL NAME=d0,d1,... [--threads N]: runs MODEL on fixed-seed uniform inputs in our onednn
+// runtime_parity MODEL NAME=d0,d1,... [--fp32 FP32_MODEL]: runs MODEL on fixed-seed uniform inputs in our onednn
 // backend and in ONNX Runtime, and prints the max relative error of every output. With a model whose
 // intermediate values were added as outputs (bench/add_outputs.py), it finds the first op that differs.
 #include <cstdio>
@@ -13,6 +13,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: runtime_parity MODEL NAME=d0,d1,... [NAME=...]\n");
     return 2;
   }
+  std::string fp32_model;
+  std::vector<char*> args;
+  for (int i = 0; i < argc; ++i) {
+    if (std::string(argv[i]) == "--fp32" && i + 1 < argc) fp32_model = argv[++i];
+    else args.push_back(argv[i]);
+  }
+  argc = static_cast<int>(args.size());
+  argv = args.data();
   std::map<std::string, Tensor> inputs;
   std::mt19937 rng(1234);
   std::uniform_real_distribution<float> dist(-1.f, 1.f);
@@ -36,6 +44,16 @@ int main(int argc, char** argv) {
   if (!ours.ok()) { std::fprintf(stderr, "%s\n", ours.status().message().c_str()); return 1; }
   auto ort = test::RunOrt(argv[1], inputs);
   if (!ort.ok()) { std::fprintf(stderr, "%s\n", ort.status().message().c_str()); return 1; }
+  if (!fp32_model.empty()) {
+    // The FP32 model in ONNX Runtime as the arbiter: how far each engine's INT8 output is from it.
+    auto fp32 = test::RunOrt(fp32_model, inputs);
+    if (!fp32.ok()) { std::fprintf(stderr, "%s\n", fp32.status().message().c_str()); return 1; }
+    for (const auto& [name, ref] : *fp32) {
+      if (!ours->count(name) || !ort->count(name)) continue;
+      std::printf("%-40s vs FP32: ours err=%.3g  ORT err=%.3g\n", name.c_str(), test::MaxRelativeError(ours->at(name), ref),
+                  test::MaxRelativeError(ort->at(name), ref));
+    }
+  }
   for (const std::string& name : (*session)->output_names()) {
     const Tensor& a = ours->at(name);
     auto it = ort->find(name);

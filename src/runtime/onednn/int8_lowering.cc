@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "runtime/onednn/dnnl_kernels.h"
 #include "runtime/onednn/post_ops.h"
@@ -43,6 +44,13 @@ bool PerTensorParams(PlanBuilder& b, const ir::Node& node, QParams* p) {
 // `value` is the output of a deferred DequantizeLinear of a per-tensor quantized activation: its
 // quantized value's id and parameters.
 bool QuantizedActivation(PlanBuilder& b, const std::string& value, int* id, QParams* p) {
+  if (const PlanBuilder::QuantizedView* view = b.DeferredView(value)) {
+    Expected<int> q = b.Id(view->quantized);
+    if (!q.ok()) return false;
+    *id = *q;
+    *p = QParams{view->scale, view->zero_point, b.V(*q).dtype};
+    return true;
+  }
   const int dq = b.DeferredDequantize(value);
   if (dq < 0) return false;
   const ir::Node& node = b.graph().nodes[dq];
@@ -113,18 +121,64 @@ Int8Output MatchOutput(PlanBuilder& b, const std::string& value, const Shape& sh
   return out;
 }
 
-dnnl::primitive_attr MakeAttr(PlanBuilder& b, const Int8Output& out, const std::vector<float>& scales, int mask,
-                              int32_t src_zero_point) {
-  dnnl::primitive_attr attr;
-  attr.set_output_scales(mask, scales);
-  if (src_zero_point != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {src_zero_point});
-  dnnl::post_ops po = out.chain.ToDnnl(b);
-  if (out.quantized) {
-    po.append_eltwise(1.f, algorithm::eltwise_linear, 1.f / out.q.scale, 0.f);
-    if (out.q.zero_point != 0) attr.set_zero_points(DNNL_ARG_DST, 0, {out.q.zero_point});
+// True when every post-op commutes with a positive scale (Relu, Clip with scaled bounds): then 1/s_y
+// goes into the output scale itself, s_x·s_w[o]/s_y computed in float as ONNX Runtime's QLinearConv does,
+// so that both engines round the same products.
+bool ScaleCommutes(const PostOpChain& chain) {
+  for (const PostOp& op : chain.ops) {
+    if (op.binary || op.sum) return false;
+    if (!(op.alg == algorithm::eltwise_relu && op.alpha == 0.f) && op.alg != algorithm::eltwise_clip) return false;
   }
+  return true;
+}
+
+// `scales` are s_x·s_w[o] (per output channel, or one).
+dnnl::primitive_attr MakeAttr(PlanBuilder& b, const Int8Output& out, std::vector<float> scales, int mask,
+                              int32_t src_zero_point, float x_scale, const std::vector<float>& w_scales) {
+  dnnl::primitive_attr attr;
+  if (src_zero_point != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {src_zero_point});
+  dnnl::post_ops po;
+  if (out.quantized && ScaleCommutes(out.chain)) {
+    for (size_t o = 0; o < scales.size(); ++o) scales[o] = x_scale * w_scales[o] / out.q.scale;
+    for (const PostOp& op : out.chain.ops) {
+      const float k = op.alg == algorithm::eltwise_clip ? 1.f / out.q.scale : 1.f;
+      po.append_eltwise(1.f, op.alg, op.alpha * k, op.beta * k);
+    }
+  } else {
+    po = out.chain.ToDnnl(b);
+    if (out.quantized) po.append_eltwise(1.f, algorithm::eltwise_linear, 1.f / out.q.scale, 0.f);
+  }
+  if (out.quantized && out.q.zero_point != 0) attr.set_zero_points(DNNL_ARG_DST, 0, {out.q.zero_point});
+  attr.set_output_scales(mask, scales);
   attr.set_post_ops(po);
   return attr;
+}
+
+// Bias in accumulator units: the int32 values themselves when it is DequantizeLinear(int32, s_x·s_w[o])
+// (what quantizers write: exact, as ONNX Runtime adds it), else the float bias divided by s_x·s_w[o].
+bool BiasInAccumulatorUnits(PlanBuilder& b, const std::string& name, int64_t channels, float x_scale,
+                            const std::vector<float>& w_scales, std::vector<float>* bias) {
+  bias->assign(channels, 0.f);
+  if (name.empty()) return true;
+  if (int dq = b.DeferredDequantize(name); dq >= 0) {
+    const ir::Node& node = b.graph().nodes[dq];
+    const Tensor* q = b.Const(node.inputs[0]);
+    const Tensor* s = b.Const(node.Input(1));
+    bool exact = q && s && q->dtype() == DType::kInt32 && q->numel() == channels && node.Input(2).empty() &&
+                 (s->numel() == 1 || s->numel() == channels) && s->dtype() == DType::kFloat32;
+    for (int64_t o = 0; exact && o < channels; ++o) {
+      const float expected = x_scale * w_scales[o], got = s->data<float>()[s->numel() == 1 ? 0 : o];
+      exact = std::abs(got - expected) <= 1e-5f * expected && std::abs(q->data<int32_t>()[o]) < (1 << 24);
+    }
+    if (exact) {
+      for (int64_t o = 0; o < channels; ++o) (*bias)[o] = static_cast<float>(q->data<int32_t>()[o]);
+      return true;
+    }
+  }
+  const Tensor* real = b.Const(name);  // folds its DequantizeLinear
+  if (!real || real->dtype() != DType::kFloat32 || real->numel() != channels) return false;
+  for (int64_t o = 0; o < channels; ++o) (*bias)[o] = real->data<float>()[o] / (x_scale * w_scales[o]);
+  return true;
 }
 
 memory::data_type OutType(const Int8Output& out) {
@@ -160,12 +214,8 @@ Expected<bool> BuildConvInt8(PlanBuilder& b, int index) {
   const Tensor* wq = nullptr;
   std::vector<float> ws;
   if (!QuantizedWeights(b, node.Input(1), 0, O, &wq, &ws)) return false;
-  std::vector<float> bias_acc(O, 0.f);
-  if (!node.Input(2).empty()) {
-    const Tensor* bias = b.Const(node.Input(2));  // folds its DequantizeLinear
-    if (!bias || bias->dtype() != DType::kFloat32 || bias->numel() != O) return false;
-    for (int64_t o = 0; o < O; ++o) bias_acc[o] = bias->data<float>()[o] / (xq.scale * ws[o]);
-  }
+  std::vector<float> bias_acc;
+  if (!BiasInAccumulatorUnits(b, node.Input(2), O, xq.scale, ws, &bias_acc)) return false;
   const std::vector<int64_t> kernel = {wq->dim(2), wq->dim(3)};
   const std::vector<int64_t> strides = node.GetInts("strides", {1, 1});
   const std::vector<int64_t> dilations = node.GetInts("dilations", {1, 1});
@@ -195,7 +245,7 @@ Expected<bool> BuildConvInt8(PlanBuilder& b, int index) {
     for (int64_t d : dilations) dil.push_back(d - 1);
     dnnl::convolution_forward::desc d(prop_kind::forward_inference, algorithm::convolution_direct, src_any, w_any, b_md,
                                       dst_any, memory::dims(strides.begin(), strides.end()), dil, pl, pr);
-    dnnl::convolution_forward::primitive_desc pd(d, MakeAttr(b, out, scales, 1 << 1, xq.zero_point), b.engine());
+    dnnl::convolution_forward::primitive_desc pd(d, MakeAttr(b, out, scales, 1 << 1, xq.zero_point, xq.scale, ws), b.engine());
     ACT_ASSIGN_OR_RETURN(int src, b.Reordered(x, pd.src_desc()));
     auto k = std::make_unique<DnnlKernel>();
     k->primitive = dnnl::convolution_forward(pd);
@@ -236,10 +286,7 @@ Expected<bool> BuildMatMulInt8(PlanBuilder& b, int index) {
   std::string produced = node.outputs[0];
   const std::string bias_name = gemm ? node.Input(2) : "";
   if (!bias_name.empty()) {
-    const Tensor* bias = b.Const(bias_name);
-    if (!bias || bias->dtype() != DType::kFloat32 || bias->numel() != N || node.GetFloat("beta", 1.f) != 1.f) return false;
-    bias_acc.resize(N);
-    for (int64_t n = 0; n < N; ++n) bias_acc[n] = bias->data<float>()[n] / (xq.scale * ws[n]);
+    if (node.GetFloat("beta", 1.f) != 1.f || !BiasInAccumulatorUnits(b, bias_name, N, xq.scale, ws, &bias_acc)) return false;
   }
   Shape out_shape = as;
   out_shape.back() = N;
@@ -267,7 +314,7 @@ Expected<bool> BuildMatMulInt8(PlanBuilder& b, int index) {
       b_md = PlainDesc(bd, DType::kFloat32);
     }
     dnnl::matmul::desc d = bias_acc.empty() ? dnnl::matmul::desc(a_md, w_any, dst_md) : dnnl::matmul::desc(a_md, w_any, b_md, dst_md);
-    dnnl::matmul::primitive_desc pd(d, MakeAttr(b, out, scales, 1 << (rank - 1), xq.zero_point), b.engine());
+    dnnl::matmul::primitive_desc pd(d, MakeAttr(b, out, scales, 1 << (rank - 1), xq.zero_point, xq.scale, ws), b.engine());
     ACT_ASSIGN_OR_RETURN(int src, b.Plain(x));
     auto k = std::make_unique<DnnlKernel>();
     k->primitive = dnnl::matmul(pd);
@@ -295,41 +342,155 @@ bool IsDataMovement(const std::string& op) {
   return false;
 }
 
+// Concat of quantized inputs with their own parameters into one quantized output: each input byte is
+// requantized through a 256-entry table, q_out = saturate(round((q_in − zp_in) · s_in / s_out) + zp_out).
+class RequantizeConcatKernel : public Kernel {
+ public:
+  std::vector<int> inputs;
+  int output = -1;
+  int64_t axis = 0;
+  std::vector<std::vector<uint8_t>> tables;  // per input; empty when its parameters equal the output's
+  Status Execute(Plan& plan) override {
+    const View out = plan.ViewOf(output);
+    const int64_t outer = NumElements(Shape(out.shape.begin(), out.shape.begin() + axis));
+    const int64_t inner = NumElements(Shape(out.shape.begin() + axis + 1, out.shape.end()));
+    const int64_t row = out.shape[axis] * inner;
+    uint8_t* dst = out.as<uint8_t>();
+    int64_t col = 0;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const View in = plan.ViewOf(inputs[i]);
+      const int64_t chunk = in.shape[axis] * inner;
+      const uint8_t* src = in.as<uint8_t>();
+      for (int64_t o = 0; o < outer; ++o) {
+        uint8_t* d = dst + o * row + col;
+        const uint8_t* s = src + o * chunk;
+        if (tables[i].empty()) {
+          std::memcpy(d, s, chunk);
+        } else {
+          const uint8_t* t = tables[i].data();
+          for (int64_t k = 0; k < chunk; ++k) d[k] = t[s[k]];
+        }
+      }
+      col += chunk;
+    }
+    return Status::Ok();
+  }
+};
+
+std::vector<uint8_t> RequantTable(const QParams& in, const QParams& out) {
+  std::vector<uint8_t> t(256);
+  const bool s8 = in.dtype == DType::kInt8;
+  const float lo = out.dtype == DType::kInt8 ? -128.f : 0.f, hi = out.dtype == DType::kInt8 ? 127.f : 255.f;
+  for (int v = 0; v < 256; ++v) {
+    const int q = s8 ? static_cast<int8_t>(v) : v;
+    const float real = static_cast<float>(q - in.zero_point) * in.scale;
+    const float r = std::clamp(std::nearbyint(real / out.scale) + out.zero_point, lo, hi);
+    t[v] = out.dtype == DType::kInt8 ? static_cast<uint8_t>(static_cast<int8_t>(r)) : static_cast<uint8_t>(r);
+  }
+  return t;
+}
+
 Expected<bool> BuildDataMovementInt8(PlanBuilder& b, int index) {
   const ir::Node& node = b.graph().nodes[index];
   if (node.op_type == "Resize" && node.GetString("mode", "nearest") != "nearest") return false;
   if (node.op_type == "Upsample" && node.GetString("mode", "nearest") != "nearest") return false;
   // Inputs carrying data: all of Concat's, the first of the others.
-  const size_t data_inputs = node.op_type == "Concat" ? node.inputs.size() : 1;
+  const bool concat = node.op_type == "Concat";
+  const size_t data_inputs = concat ? node.inputs.size() : 1;
   std::vector<std::string> inputs = node.inputs;
-  QParams common;
+  std::vector<QParams> params;
+  std::vector<int> ids;
   for (size_t i = 0; i < data_inputs; ++i) {
     int id;
     QParams p;
     if (!QuantizedActivation(b, node.inputs[i], &id, &p)) return false;
-    if (i > 0 && !(p == common)) return false;
-    common = p;
+    params.push_back(p);
+    ids.push_back(id);
     inputs[i] = b.V(id).name;
   }
-  // Every output must be re-quantized with the same parameters.
+  bool same = true;
+  for (const QParams& p : params) same &= p == params[0];
+  // Outputs re-quantized by a following QuantizeLinear take its name; the others stay quantized views.
   std::vector<std::string> outputs = node.outputs;
   std::vector<int> quantizers;
+  std::vector<QParams> out_params;
   for (size_t i = 0; i < node.outputs.size(); ++i) {
     QParams p;
     const int qi = QuantizeAfter(b, node.outputs[i], &p);
-    if (qi < 0 || !(p == common)) return false;
-    quantizers.push_back(qi);
-    outputs[i] = b.graph().nodes[qi].outputs[0];
+    if (qi >= 0 && (p == params[0] || (concat && p.dtype == params[0].dtype))) {
+      quantizers.push_back(qi);
+      outputs[i] = b.graph().nodes[qi].outputs[0];
+      out_params.push_back(p);
+    } else {
+      quantizers.push_back(-1);
+      outputs[i] = node.outputs[i] + "#q";
+      out_params.push_back(params[0]);
+    }
   }
-  for (int qi : quantizers) b.Consume(qi);
+  if (!same || (concat && !(out_params[0] == params[0]))) {
+    // Only Concat mixes parameters: requantize into the output's (which a QuantizeLinear must give).
+    if (!concat || quantizers[0] < 0 || params[0].dtype != DType::kUInt8) return false;
+    auto k = std::make_unique<RequantizeConcatKernel>();
+    const Shape s0 = b.V(ids[0]).shape;
+    k->axis = node.GetInt("axis", 0);
+    if (k->axis < 0) k->axis += s0.size();
+    Shape out_shape = s0;
+    out_shape[k->axis] = 0;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (b.V(ids[i]).dtype != DType::kUInt8 || b.V(ids[i]).shape.size() != s0.size()) return false;
+      ACT_ASSIGN_OR_RETURN(int plain, b.Plain(ids[i]));
+      k->inputs.push_back(plain);
+      k->reads.push_back(plain);
+      k->tables.push_back(params[i] == out_params[0] ? std::vector<uint8_t>() : RequantTable(params[i], out_params[0]));
+      out_shape[k->axis] += b.V(ids[i]).shape[k->axis];
+    }
+    b.Consume(quantizers[0]);
+    k->output = b.AddPlainValue(outputs[0], DType::kUInt8, out_shape);
+    b.V(k->output).quant = {out_params[0].scale, out_params[0].zero_point};
+    k->writes = {k->output};
+    k->label = "Concat(int8, requantized)";
+    k->node_name = node.name;
+    b.AddKernel(std::move(k));
+    return true;
+  }
+  for (int qi : quantizers) if (qi >= 0) b.Consume(qi);
   ACT_RETURN_IF_ERROR(b.BuildReference(index, &inputs, &outputs));
-  for (const std::string& name : outputs) {
-    ACT_ASSIGN_OR_RETURN(int id, b.Id(name));
-    b.V(id).quant = {common.scale, common.zero_point};
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    ACT_ASSIGN_OR_RETURN(int id, b.Id(outputs[i]));
+    b.V(id).quant = {params[0].scale, params[0].zero_point};
+    if (quantizers[i] < 0) b.DeferView(node.outputs[i], {outputs[i], params[0].scale, params[0].zero_point});
   }
   // Name the kernel as INT8 in the profile.
   if (!b.plan().kernels.empty() && b.plan().kernels.back()->node_name == node.name) {
     b.plan().kernels.back()->label = node.op_type + "(int8)";
+  }
+  return true;
+}
+
+// f32 → u8/s8 with one oneDNN reorder: q = saturate(round_half_even(x · (1/s)) + zero_point).
+Expected<bool> BuildQuantize(PlanBuilder& b, int index) {
+  const ir::Node& node = b.graph().nodes[index];
+  QParams p;
+  if (b.Const(node.inputs[0]) || !PerTensorParams(b, node, &p)) return false;
+  ACT_ASSIGN_OR_RETURN(int x, b.Id(node.inputs[0]));
+  if (b.V(x).dtype != DType::kFloat32) return false;
+  try {
+    dnnl::primitive_attr attr;
+    attr.set_output_scales(0, {1.f / p.scale});
+    if (p.zero_point != 0) attr.set_zero_points(DNNL_ARG_DST, 0, {p.zero_point});
+    const memory::desc dst_md = PlainDesc(b.V(x).shape, p.dtype);
+    dnnl::reorder::primitive_desc pd(b.engine(), b.V(x).md, b.engine(), dst_md, attr);
+    auto k = std::make_unique<DnnlKernel>();
+    k->primitive = dnnl::reorder(pd);
+    k->AddInput(DNNL_ARG_FROM, x);
+    const int out = b.AddPlainValue(node.outputs[0], p.dtype, b.V(x).shape);
+    b.V(out).quant = {p.scale, p.zero_point};
+    k->AddOutput(DNNL_ARG_TO, out);
+    k->label = "QuantizeLinear";
+    k->node_name = node.name;
+    b.AddKernel(std::move(k));
+  } catch (const dnnl::error& e) {
+    return false;
   }
   return true;
 }
@@ -392,11 +553,34 @@ Expected<bool> TryBuildInt8(PlanBuilder& b, int index) {
     b.DeferDequantize(index);
     return true;
   }
+  if (op == "QuantizeLinear") return BuildQuantize(b, index);
   if (op == "Conv") return BuildConvInt8(b, index);
   if (op == "MatMul" || op == "Gemm") return BuildMatMulInt8(b, index);
   if (op == "MaxPool") return BuildMaxPoolInt8(b, index);
   if (IsDataMovement(op)) return BuildDataMovementInt8(b, index);
   return false;
+}
+
+Expected<int> AddDequantize(PlanBuilder& b, int quantized, float scale, int32_t zero_point, const std::string& name) {
+  const Value q = b.V(quantized);
+  try {
+    dnnl::primitive_attr attr;
+    attr.set_output_scales(0, {scale});
+    if (zero_point != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {zero_point});
+    const memory::desc dst_md = PlainDesc(q.shape, DType::kFloat32);
+    dnnl::reorder::primitive_desc pd(b.engine(), q.md, b.engine(), dst_md, attr);
+    auto k = std::make_unique<DnnlKernel>();
+    k->primitive = dnnl::reorder(pd);
+    k->AddInput(DNNL_ARG_FROM, quantized);
+    const int out = b.AddPlainValue(name, DType::kFloat32, q.shape);
+    k->AddOutput(DNNL_ARG_TO, out);
+    k->label = "DequantizeLinear";
+    k->node_name = name;
+    b.AddKernel(std::move(k));
+    return out;
+  } catch (const dnnl::error& e) {
+    return Internal("dequantizing '" + q.name + "': oneDNN refused the reorder (" + e.what() + ")");
+  }
 }
 
 }  // namespace act::runtime::onednn

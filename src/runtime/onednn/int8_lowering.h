@@ -16,4 +16,8 @@ namespace act::runtime::onednn {
 // Lowers node `index` (and the nodes its pattern covers) when it starts an INT8 pattern; false otherwise.
 Expected<bool> TryBuildInt8(PlanBuilder& builder, int index);
 
+// Adds real = scale · (q − zero_point) of value `quantized` as a new float value `name` (one oneDNN
+// reorder, any source layout → plain float); returns its id.
+Expected<int> AddDequantize(PlanBuilder& builder, int quantized, float scale, int32_t zero_point, const std::string& name);
+
 }  // namespace act::runtime::onednn

@@ -43,16 +43,34 @@ PlanBuilder::PlanBuilder(const ir::Graph& graph, Plan& plan, bool lower_to_onedn
       consumed_(graph.nodes.size(), false) {}
 
 bool PlanBuilder::Has(const std::string& name) const {
-  return plan_.ids.count(name) > 0 || graph_.IsInitializer(name) || lazy_dq_.count(name) > 0;
+  return plan_.ids.count(name) > 0 || graph_.IsInitializer(name) || lazy_dq_.count(name) > 0 || views_.count(name) > 0;
 }
 
 Status PlanBuilder::Materialize(const std::string& value) {
+  auto view = views_.find(value);
+  if (view != views_.end()) {
+    const QuantizedView v = view->second;
+    views_.erase(view);
+    ACT_ASSIGN_OR_RETURN(int q, Id(v.quantized));
+    return AddDequantize(*this, q, v.scale, v.zero_point, value).status();
+  }
   auto it = lazy_dq_.find(value);
   const int index = it->second;
   lazy_dq_.erase(it);
   const ir::Node& node = graph_.nodes[index];
   for (const std::string& in : node.inputs) {
-    if (!in.empty() && !Const(in)) return BuildReference(index);
+    if (!in.empty() && !Const(in)) {
+      // Per-tensor activations dequantize with one oneDNN reorder; the rest on the reference kernel.
+      const Tensor* scale = Const(node.Input(1));
+      const Tensor* zp = node.Input(2).empty() ? nullptr : Const(node.Input(2));
+      ACT_ASSIGN_OR_RETURN(int q, Id(node.inputs[0]));
+      if (scale && scale->numel() == 1 && scale->dtype() == DType::kFloat32 && (node.Input(2).empty() || (zp && zp->numel() == 1)) &&
+          IsDnnlDType(V(q).dtype)) {
+        return AddDequantize(*this, q, scale->data<float>()[0], zp ? static_cast<int32_t>(zp->ElementAsDouble(0)) : 0,
+                             node.outputs[0]).status();
+      }
+      return BuildReference(index);
+    }
   }
   return Fold(index);
 }
@@ -60,7 +78,7 @@ Status PlanBuilder::Materialize(const std::string& value) {
 Expected<int> PlanBuilder::Id(const std::string& name) {
   auto it = plan_.ids.find(name);
   if (it != plan_.ids.end()) return it->second;
-  if (lazy_dq_.count(name)) {
+  if (lazy_dq_.count(name) || views_.count(name)) {
     ACT_RETURN_IF_ERROR(Materialize(name));
     return plan_.ids.at(name);
   }

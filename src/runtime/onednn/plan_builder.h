@@ -71,6 +71,18 @@ class PlanBuilder {
     auto it = lazy_dq_.find(value);
     return it == lazy_dq_.end() ? -1 : it->second;
   }
+  // A float value that is the dequantization of a quantized value the INT8 path produced (data movement
+  // run on the quantized tensor): real = scale · (q − zero_point). Materialized on a float read.
+  struct QuantizedView {
+    std::string quantized;
+    float scale = 0;
+    int32_t zero_point = 0;
+  };
+  void DeferView(const std::string& value, QuantizedView view) { views_[value] = std::move(view); }
+  const QuantizedView* DeferredView(const std::string& value) const {
+    auto it = views_.find(value);
+    return it == views_.end() ? nullptr : &it->second;
+  }
 
   // Pad(x, zeros on spatial axes) whose only reader is a Conv or an AveragePool is not run: the reader
   // takes x and adds these pads to its own (ONNX order: begins then ends, all axes).
@@ -96,6 +108,7 @@ class PlanBuilder {
   std::map<int, int> plain_of_;  // value id → id of its plain copy
   std::map<std::string, PadFold> pad_folds_;
   std::map<std::string, int> lazy_dq_;
+  std::map<std::string, QuantizedView> views_;
   Status Materialize(const std::string& value);
 };
 
