@@ -19,9 +19,9 @@ struct Module::Step {
   std::vector<int> out_slots;  // -1: omitted optional output
 };
 
-Expected<ir::Graph> PrepareGraph(const ir::Graph& graph) {
+Expected<ir::Graph> PrepareGraph(const ir::Graph& graph, bool convert_opset) {
   ir::Graph normalized = graph;
-  if (ir::Normalize(normalized, "model").ok()) return normalized;
+  if (convert_opset && ir::Normalize(normalized, "model").ok()) return normalized;
   // The full normalisation failed (typically: the opset converter cannot raise this model yet, or shape
   // inference does not know an op). Do what execution needs and keep the model's opset: the registry
   // has the old forms.
@@ -29,7 +29,7 @@ Expected<ir::Graph> PrepareGraph(const ir::Graph& graph) {
   ACT_RETURN_IF_ERROR(g.TopologicalSort());
   ACT_ASSIGN_OR_RETURN(bool changed, ir::ConstantToInitializer(g));
   (void)changed;
-  if (g.opset() < 13) {
+  if (convert_opset && g.opset() < 13) {
     ir::Graph converted = g;
     auto c = ir::ConvertOpsetTo13(converted);
     if (c.ok()) g = std::move(converted);
@@ -96,7 +96,7 @@ Module::~Module() = default;
 
 Expected<std::unique_ptr<Module>> Module::Create(const ir::Graph& graph, const ModuleOptions& options) {
   std::unique_ptr<Module> module(new Module());
-  ACT_ASSIGN_OR_RETURN(module->graph_, PrepareGraph(graph));
+  ACT_ASSIGN_OR_RETURN(module->graph_, PrepareGraph(graph, options.convert_opset));
   ACT_RETURN_IF_ERROR(module->Build(options));
   return module;
 }

@@ -35,11 +35,13 @@ struct ModuleOptions {
   std::vector<std::string> extra_parameters;
   // Initializers to keep as buffers even when they look like weights.
   std::vector<std::string> frozen;
+  // Raise opsets below 13 with ir::ConvertOpsetTo13; false keeps the model's opset (old-form lowerings).
+  bool convert_opset = true;
 };
 
 // Normalises a copy of `graph` for execution (Constant → initializer, topological order, opset ≥ 13 when
 // the converter can). A graph the opset converter refuses keeps its opset: the registry covers old forms.
-Expected<ir::Graph> PrepareGraph(const ir::Graph& graph);
+Expected<ir::Graph> PrepareGraph(const ir::Graph& graph, bool convert_opset = true);
 
 class Module {
  public:

@@ -19,6 +19,7 @@ Expected<std::unique_ptr<Runner>> Runner::Create(const ir::Graph& graph, const R
   if (options.threads > 0) at::set_num_threads(options.threads);
   auto impl = std::make_unique<Impl>();
   ModuleOptions module_options;
+  module_options.convert_opset = options.convert_opset;
   ACT_ASSIGN_OR_RETURN(impl->module, Module::Create(graph, module_options));
   return std::unique_ptr<Runner>(new Runner(std::move(impl)));
 }

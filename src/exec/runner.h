@@ -17,6 +17,9 @@ namespace act::exec {
 
 struct RunnerOptions {
   int threads = 0;  // intra-op threads for libtorch; 0 leaves the process setting as it is
+  // Raise models below opset 13 with the opset converter (the normal path). false runs them at their own
+  // opset through the registry's old-form entries (tests check both paths agree with ONNX Runtime).
+  bool convert_opset = true;
 };
 
 // Thread-compatible: one Run at a time per Runner.
