@@ -4,6 +4,10 @@
 // takes its size from --shape, else 1 — the same convention as bench/ort/bench.js, so the two numbers
 // compare. Each run is one Module::Forward under InferenceMode (or with autograd recording, --grad).
 // Output: median_ms=<x> p10_ms=<y> p90_ms=<z>
+// Environment switches for performance work: ACT_EXEC_PROFILE=1 prints per-op-type time on stderr;
+// ACT_EXEC_NO_MKLDNN=1 turns off libtorch's oneDNN convolutions (measured 1.8-2.3x slower here);
+// ACT_EXEC_CHANNELS_LAST=1 feeds NHWC inputs and weights (about equal on PP-OCRv4 rec, 2-3x slower on
+// FastestDet, whose channel shuffles then copy).
 #include <c10/core/InferenceMode.h>
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
