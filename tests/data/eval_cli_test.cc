@@ -5,7 +5,10 @@
 
 #include <filesystem>
 
+#include "act/config.h"
 #include "core/file_util.h"
+#include "core/npy.h"
+#include "data/loader.h"
 #include "test_support.h"
 
 namespace act::data {
@@ -79,6 +82,73 @@ TEST(EvalCliTest, ExampleConfigsRunWhereTheirFilesExist) {
     ++ran;
   }
   if (ran == 0) GTEST_SKIP() << "no example model/data available";
+}
+
+// ONNX Runtime's top-1 on exactly the tensors our data set makes: the config's eval data, collated into one
+// batch and written as .npy, then scripts/fixtures/ort_accuracy.js. Returns -1 when it cannot run.
+double OrtTop1(const std::string& config_path, const std::string& output) {
+  Expected<config::Config> cfg = config::LoadConfig(config_path);
+  EXPECT_TRUE(cfg.ok()) << cfg.status().message();
+  if (!cfg.ok()) return -1;
+  config::DatasetConfig data = *cfg->global.eval_data;
+  if (data.input_name.empty() && data.type != "text_tsv") data.input_name = "input";
+  Expected<std::unique_ptr<Dataset>> d = CreateDataset(data);
+  EXPECT_TRUE(d.ok()) << d.status().message();
+  if (!d.ok()) return -1;
+  LoaderOptions o;
+  o.batch_size = (*d)->size();
+  auto loader = Loader::Create(**d, o);
+  Expected<std::optional<Batch>> all = (*loader)->Next();
+  EXPECT_TRUE(all.ok() && all->has_value());
+  if (!all.ok() || !all->has_value()) return -1;
+  const std::string dir = test::TempDir("ort_top1");
+  std::string args;
+  for (const auto& [name, tensor] : (*all)->inputs) {
+    EXPECT_TRUE(WriteNpy(dir + "/" + name + ".npy", tensor).ok());
+    args += " --input " + name + "=" + dir + "/" + name + ".npy";
+  }
+  std::vector<int64_t> labels;
+  for (const auto& l : (*all)->labels) labels.push_back(l->class_id);
+  EXPECT_TRUE(WriteNpy(dir + "/labels.npy", Tensor::FromVector<int64_t>({static_cast<int64_t>(labels.size())}, labels)).ok());
+  test::CommandResult r = test::RunCommand("node " + test::RepoPath("scripts/fixtures/ort_accuracy.js") + " --model " +
+                                           cfg->global.model + args + " --labels " + dir + "/labels.npy --output " + output);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const size_t at = r.out.find("top1=");
+  return at == std::string::npos ? -1 : std::stod(r.out.substr(at + 5));
+}
+
+// The fixture models, measured by onnx-act eval and by ONNX Runtime on the same tensors: equal.
+TEST(EvalCliTest, FixtureAccuracyEqualsOnnxRuntime) {
+  if (!test::OrtAvailable()) GTEST_SKIP() << "node / onnxruntime-node not installed";
+  struct Case {
+    const char* config;
+    const char* model;
+    const char* output;
+    int64_t samples;
+  };
+  const Case cases[] = {
+      {"fashion_mnist.yaml", "examples/fashion_mnist/fashion_cnn.onnx", "logits", 10000},
+      {"sst2_bert.yaml", "examples/sst2_bert/model.onnx", "logits", 872},
+  };
+  int ran = 0;
+  for (const Case& c : cases) {
+    if (!FileExists(test::RepoPath(c.model))) continue;
+    const std::string config = test::RepoPath(std::string("examples/configs/") + c.config);
+    Expected<config::Config> cfg = config::LoadConfig(config);
+    ASSERT_TRUE(cfg.ok()) << cfg.status().message();
+    const auto& data = *cfg->global.eval_data;
+    const std::string source = data.type == "idx" ? data.images : data.path;
+    if (!FileExists(source)) continue;
+    test::CommandResult r = test::RunOnnxAct("eval --config " + config);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const double ours = ValueOf(LastLine(r.out));
+    const double ort = OrtTop1(config, c.output);
+    // Same tensors, two engines: allow one sample flipped by float rounding.
+    EXPECT_NEAR(ours, ort, 1.0 / c.samples + 1e-9) << c.config;
+    std::printf("%s: onnx-act %.6f, ONNX Runtime %.6f\n", c.config, ours, ort);
+    ++ran;
+  }
+  if (ran == 0) GTEST_SKIP() << "fixture models not present";
 }
 
 class EvalCliBadInputTest : public ::testing::Test {
