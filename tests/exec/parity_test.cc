@@ -210,7 +210,7 @@ void CheckIntermediates(const std::string& model, const std::map<std::string, Te
       if (!out.empty() && !graph->IsGraphOutput(out)) want.push_back(out);
     }
   }
-  ASSERT_FALSE(want.empty());
+  if (want.empty()) return;  // every node output is already a graph output
   auto runner = Runner::Create(*graph);
   ASSERT_TRUE(runner.ok()) << runner.status().ToString();
   auto ours = (*runner)->Run(inputs, want);
@@ -401,7 +401,8 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, FixtureParity,
                                            "tests/exec/fixtures/tiny_cnn_op9.onnx",
                                            "tests/exec/fixtures/tiny_cnn_op11.onnx",
                                            "tests/exec/fixtures/tiny_cnn_op13.onnx",
-                                           "tests/exec/fixtures/auto_pad_op13.onnx"),
+                                           "tests/exec/fixtures/auto_pad_op13.onnx",
+                                           "tests/exec/fixtures/misc_ops_op13.onnx"),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            std::string name = fs::path(info.param).parent_path().filename().string() + "_" +
                                               fs::path(info.param).stem().string();
