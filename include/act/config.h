@@ -198,7 +198,7 @@ struct TrainConfig {
   int64_t eval_iter = 1000;
   int64_t logging_iter = 10;
   LearningRateConfig learning_rate;
-  std::string optimizer = "SGD";  // SGD | Momentum | AdamW (optimizer_builder.optimizer.type)
+  std::string optimizer = "SGD";  // SGD | Momentum | Adam | AdamW (optimizer_builder.optimizer.type)
   double momentum = 0.9;
   double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;
   double weight_decay = 4e-5;     // optimizer_builder.weight_decay

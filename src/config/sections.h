@@ -39,5 +39,11 @@ Status ParseQuantPost(const ParseContext& ctx, const YAML::Node& node, Config* c
 void EmitQuantPost(const Config& config, YAML::Node* root);
 Status ParseHyperParameterOptimization(const ParseContext& ctx, const YAML::Node& node, Config* config);
 void EmitHyperParameterOptimization(const Config& config, YAML::Node* root);
+Status ParseQuantAware(const ParseContext& ctx, const YAML::Node& node, Config* config);
+void EmitQuantAware(const Config& config, YAML::Node* root);
+Status ParseDistillation(const ParseContext& ctx, const YAML::Node& node, Config* config);
+void EmitDistillation(const Config& config, YAML::Node* root);
+Status ParseTrainConfig(const ParseContext& ctx, const YAML::Node& node, Config* config);
+void EmitTrainConfig(const Config& config, YAML::Node* root);
 
 }  // namespace act::config

@@ -115,8 +115,8 @@ Expected<TensorMap> ToAtenInputs(const std::map<std::string, Tensor>& inputs) {
   return out;
 }
 
-// The optimizer: SGD (p -= lr·(g + wd·p)), Momentum (v = μ·v + g + wd·p; p -= lr·v; Paddle's form) and AdamW
-// (decoupled decay p -= lr·wd·p, then Adam with bias correction).
+// The optimizer: SGD (p -= lr·(g + wd·p)), Momentum (v = μ·v + g + wd·p; p -= lr·v; Paddle's form), Adam (L2 in
+// the gradient) and AdamW (decoupled decay p -= lr·wd·p), both with bias-corrected moments.
 class Optimizer {
  public:
   Optimizer(const config::TrainConfig& train, std::vector<std::pair<std::string, at::Tensor>> params,
@@ -141,8 +141,9 @@ class Optimizer {
       if (!p.grad().defined()) continue;
       at::Tensor g = p.grad();
       const double wd = pact_.count(name) ? 1e-4 : (no_decay_.count(name) ? 0.0 : train_.weight_decay);
-      if (train_.optimizer == "AdamW") {
-        if (wd > 0) p.mul_(1 - lr * wd);
+      if (train_.optimizer == "AdamW" || train_.optimizer == "Adam") {
+        if (wd > 0 && train_.optimizer == "AdamW") p.mul_(1 - lr * wd);
+        if (wd > 0 && train_.optimizer == "Adam") g = g + p * wd;  // Adam: L2 in the gradient (Paddle's form)
         at::Tensor& m = state_[name + "/m"];
         at::Tensor& v = state_[name + "/v"];
         if (!m.defined()) { m = at::zeros_like(p); v = at::zeros_like(p); }
@@ -199,9 +200,11 @@ Expected<QatDisResult> RunQatDistillation(const QatDisJob& job) {
   if (job.threads > 0) at::set_num_threads(job.threads);
   const config::TrainConfig& train = job.train;
   ACT_RETURN_IF_ERROR(ValidateSchedule(train.learning_rate, "TrainConfig.learning_rate"));
-  if (train.optimizer != "SGD" && train.optimizer != "Momentum" && train.optimizer != "AdamW") {
+  if (train.optimizer != "SGD" && train.optimizer != "Momentum" && train.optimizer != "Adam" &&
+      train.optimizer != "AdamW") {
     return InvalidInput("TrainConfig.optimizer_builder.optimizer.type: '" + train.optimizer + "'" +
-                        DidYouMean(train.optimizer, {"SGD", "Momentum", "AdamW"}) + " (expected SGD, Momentum or AdamW)");
+                        DidYouMean(train.optimizer, {"SGD", "Momentum", "Adam", "AdamW"}) +
+                        " (expected SGD, Momentum, Adam or AdamW)");
   }
   int64_t total_steps = train.train_iter;
   if (total_steps <= 0) total_steps = std::max<int64_t>(train.epochs, 1) * std::max<int64_t>(job.batches_per_epoch, 1);
