@@ -240,6 +240,16 @@ TEST(Parity, MnistCnnOn100TestDigits) {
   CheckIntermediates(model, {{"input", x}}, 1);
 }
 
+// The bundled example model on 100 real Fashion-MNIST test images (Debian dataset-fashion-mnist), with the
+// preprocessing of examples/fashion_mnist/ACCURACY.md (same as MNIST's).
+TEST(Parity, FashionCnnOn100FashionMnistImages) {
+  const std::string model = act::test::RepoPath("examples/fashion_mnist/fashion_cnn.onnx");
+  const std::string images = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
+  if (!fs::exists(model) || !fs::exists(images)) GTEST_SKIP() << "fashion_cnn.onnx or dataset-fashion-mnist missing";
+  if (!act::test::OrtAvailable()) GTEST_SKIP() << "onnxruntime-node is not installed";
+  CheckOutputs(model, {{"input", ReadMnistImages(images, 100)}});
+}
+
 TEST(Parity, FastestDetOn10Coco128Images) {
   const std::string model = act::test::SharedDataPath("fastestdet/FastestDet.onnx");
   const std::string images = act::test::SharedDataPath("coco128/images");
