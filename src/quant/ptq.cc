@@ -93,6 +93,8 @@ Expected<ir::QdqExportOptions> ExportOptionsFor(const PtqOptions& options) {
   export_options.quantize_op_types = options.quantize_op_types;
   export_options.is_full_quantize = options.is_full_quantize;
   export_options.quantize_activation_matmul = options.quantize_activation_matmul;
+  export_options.quantize_conv_bias = !options.compact_conv_metadata;
+  export_options.conv_weight_zero_point = !options.compact_conv_metadata;
   export_options.skip_tensors = options.skip_tensor_list;
   export_options.float_nodes = options.float_nodes;
   return export_options;

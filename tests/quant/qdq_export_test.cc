@@ -409,3 +409,39 @@ TEST(QdqExport, ConvTransposeInOrt) {
 
 }  // namespace
 }  // namespace act::test
+
+namespace act::test {
+namespace {
+
+TEST(QdqExport, FloatConvBiasAndNoWeightZeroPointStillFuseAndShrink) {
+  // (ORT 1.30 does not fuse a Gemm with a float bias or without a weight zero point: both options
+  // apply to Conv only.)
+  REQUIRE_ORT();
+  const std::string dir = TempDir("qdq_small");
+  const ir::Graph fp32 = SmallNet();
+  ASSERT_TRUE(ir::SaveModel(fp32, dir + "/fp32.onnx").ok());
+  const quant::QuantScheme scheme;
+  auto standard = CalibrateAndExport(fp32, scheme, quant::MakeQdqExportOptions(scheme), dir);
+  ASSERT_TRUE(standard.ok()) << standard.status().message();
+  auto options = quant::MakeQdqExportOptions(scheme);
+  options.quantize_conv_bias = false;
+  options.conv_weight_zero_point = false;
+  const std::string small_dir = dir + "/small";
+  std::filesystem::create_directories(small_dir);
+  auto small = CalibrateAndExport(fp32, scheme, options, small_dir);
+  ASSERT_TRUE(small.ok()) << small.status().message();
+  EXPECT_LT(std::filesystem::file_size(small->path), std::filesystem::file_size(standard->path));
+  auto counts = OrtOptimizedOpCounts(small->path, small_dir + "/int8.opt.onnx");
+  ASSERT_TRUE(counts.ok()) << counts.status().message();
+  EXPECT_EQ(Count(*counts, "QLinearConv"), 3);
+  EXPECT_EQ(Count(*counts, "QGemm"), 1);
+  EXPECT_EQ(Count(*counts, "Conv") + Count(*counts, "FusedConv") + Count(*counts, "Gemm"), 0);
+  // Same numerics as the standard export, up to ORT's own bias rounding (half an int32 step of sx·sw).
+  auto a = RunOrt(standard->path, Batches(1)[0]);
+  auto b = RunOrt(small->path, Batches(1)[0]);
+  ASSERT_TRUE(a.ok() && b.ok());
+  for (const char* y : {"y1", "y2", "y3"}) EXPECT_LE(MaxRelativeError(b->at(y), a->at(y)), 0.02) << y;
+}
+
+}  // namespace
+}  // namespace act::test

@@ -434,13 +434,17 @@ Expected<QdqExportResult> ExportQdq(Graph& graph, const std::map<std::string, Qd
     const Tensor* b = b_name.empty() ? nullptr : graph.Initializer(b_name);
     const int64_t channels = OutputChannels(original, *w);
     const std::string x_root = plan.Root(original.Input(0));
-    bool quantize_bias = b && b->dtype() == DType::kFloat32 && b->numel() == channels && b->rank() == 1 &&
-                         by_root.count(x_root) && !options.skip_tensors.count(b_name);
+    const bool conv = original.op_type == "Conv" || original.op_type == "ConvTranspose";
+    // A constant bias over the output channels is an int32 in the engine either way (we store it, or ORT
+    // quantizes a float Conv bias itself), at scale sx·sw[c].
+    const bool int_bias = b && b->dtype() == DType::kFloat32 && b->numel() == channels && b->rank() == 1 &&
+                          by_root.count(x_root) && !options.skip_tensors.count(b_name);
+    bool quantize_bias = int_bias && (options.quantize_conv_bias || !conv);
     if (original.op_type == "Gemm" && (original.GetFloat("alpha", 1) != 1 || original.GetFloat("beta", 1) != 1)) {
       quantize_bias = false;
     }
-    const float sx = quantize_bias ? by_root.at(x_root).params.scale : 0.0f;
-    if (quantize_bias) {
+    const float sx = int_bias ? by_root.at(x_root).params.scale : 0.0f;
+    if (int_bias) {
       // Keep |b / (sx·sw)| below 2^30 (int32 with margin): raise the weight scale where it would overflow.
       for (int64_t o = 0; o < channels; ++o) {
         float& s = scales[ScaleIndexOfChannel(original, *w, o, scales.size())];
@@ -470,8 +474,12 @@ Expected<QdqExportResult> ExportQdq(Graph& graph, const std::map<std::string, Qd
       new_initializers[wz_name] = Tensor::Scalar<int8_t>(0);
     }
     const std::string w_dq = names.Make(w_name + "_dq");
-    before[index].push_back(MakeQdqNode("DequantizeLinear", names.Make("DQ_" + w_name),
-                                        {wq_name, ws_name, wz_name}, w_dq, axis));
+    std::vector<std::string> dq_inputs = {wq_name, ws_name, wz_name};
+    if (!options.conv_weight_zero_point && conv) {
+      dq_inputs.pop_back();
+      new_initializers.erase(wz_name);
+    }
+    before[index].push_back(MakeQdqNode("DequantizeLinear", names.Make("DQ_" + w_name), dq_inputs, w_dq, axis));
     ++result.dequantize_nodes;
     nodes[index].inputs[h->weight_input] = w_dq;
     if (quantize_bias) {

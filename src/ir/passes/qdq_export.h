@@ -60,6 +60,14 @@ struct QdqExportOptions {
   std::set<std::string> skip_tensors;   // never quantized; a node reading one as weight stays float
   std::set<std::string> float_nodes;    // node names kept in FP32 (per-layer fallback)
   WeightScaleFunction weight_scales;    // required
+  // Smaller files for depthwise-heavy models (a 3x3 depthwise channel is 9 int8 weights against 9 bytes
+  // of per-channel metadata): with quantize_conv_bias off, Conv biases stay float (ORT 1.30 still fuses
+  // QLinearConv and quantizes the bias itself; it does NOT fuse a Gemm with a float bias, so Gemm biases
+  // stay int32), saving the 4-byte bias scale per channel; with conv_weight_zero_point off, Conv weight
+  // DQs omit their all-zero int8 zero point (1 byte per channel; ONNX's default is 0). Gemm is not fused
+  // by ORT 1.30 without it, so Gemm/MatMul weights keep theirs.
+  bool quantize_conv_bias = true;
+  bool conv_weight_zero_point = true;
 };
 
 struct QdqExportResult {
