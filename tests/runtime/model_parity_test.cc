@@ -10,6 +10,8 @@
 #include <random>
 
 #include "act/runtime.h"
+#include "ir/onnx_io.h"
+#include "quant/ptq.h"
 #include "test_support.h"
 
 namespace act::runtime {
@@ -98,6 +100,74 @@ TEST(RuntimeParity, FashionFixture) {
   const std::string model = test::RepoPath("examples/fashion_mnist/fashion_cnn.onnx");
   if (!std::ifstream(model).good()) GTEST_SKIP() << "examples/fashion_mnist/fashion_cnn.onnx not generated yet";
   ExpectParity(model, "input", {2, 1, 28, 28}, -1.f, 1.f);
+}
+
+// ---- INT8: QDQ files from the project's PTQ (x86 scheme: u8 activations with zero points, s8 per-channel
+// weights, int32 biases), calibrated on 4 smooth synthetic images, run by us and by ORT on the same file.
+//
+// Tolerance: the engines do not round identically. Where a requantization lands on a half step the two
+// may pick neighbouring integers (ORT divides by the scale in some kernels, multiplies by its inverse in
+// others), and where an exporter puts Q→DQ inside an element-wise chain we fuse (Conv → Q → DQ →
+// hard-swish → Q) we skip that intermediate rounding. Those ±1-step differences propagate through the
+// network, so outputs of deep detectors differ by more than one step. What must hold is that our INT8
+// output is as faithful to the FP32 model as ORT's is: err(ours, FP32) ≤ 1.5 · err(ORT INT8, FP32) + 0.01
+// (errors as MaxRelativeError of the output). A wrong scale, zero point or layout gives errors near 1.
+Expected<std::string> QuantizeForTest(const std::string& model, const std::string& input, const Shape& shape,
+                                      const std::string& name) {
+  ACT_ASSIGN_OR_RETURN(ir::Graph graph, ir::LoadModel(model));
+  int served = 0;
+  quant::BatchSource source = [&]() -> Expected<std::optional<data::Batch>> {
+    if (served >= 4) return std::optional<data::Batch>();
+    data::Batch b;
+    b.inputs[input] = Smooth(shape, -1.f + 0.1f * served, 1.f - 0.1f * served);
+    b.labels.resize(shape[0]);
+    ++served;
+    return std::optional<data::Batch>(std::move(b));
+  };
+  ACT_ASSIGN_OR_RETURN(quant::PtqResult result, quant::RunPtq(graph, source, quant::PtqOptions{}));
+  const std::string path = test::TempDir("runtime_int8") + "/" + name + ".onnx";
+  ACT_RETURN_IF_ERROR(ir::SaveModel(result.model, path));
+  return path;
+}
+
+void ExpectInt8AsFaithfulAsOrt(const std::string& fp32_model, const std::string& input, const Shape& shape,
+                               const std::string& name, double max_vs_ort = -1) {
+  if (!test::OrtAvailable()) GTEST_SKIP() << "ONNX Runtime (node + onnxruntime-node) is not installed";
+  auto int8_model = QuantizeForTest(fp32_model, input, shape, name);
+  ASSERT_TRUE(int8_model.ok()) << int8_model.status().message();
+  std::map<std::string, Tensor> inputs = {{input, Smooth(shape, -0.9f, 0.9f)}};
+  auto session = Session::Create(*int8_model, {"onednn", 1});
+  ASSERT_TRUE(session.ok()) << session.status().message();
+  auto ours = (*session)->Run(inputs);
+  ASSERT_TRUE(ours.ok()) << ours.status().message();
+  auto ort_int8 = test::RunOrt(*int8_model, inputs);
+  auto ort_fp32 = test::RunOrt(fp32_model, inputs);
+  ASSERT_TRUE(ort_int8.ok() && ort_fp32.ok());
+  for (const auto& [out, ref] : *ort_fp32) {
+    const double ours_err = test::MaxRelativeError(ours->at(out), ref);
+    const double ort_err = test::MaxRelativeError(ort_int8->at(out), ref);
+    EXPECT_LE(ours_err, 1.5 * ort_err + 0.01) << name << " output " << out << ": ours " << ours_err << ", ORT " << ort_err;
+    if (max_vs_ort >= 0) EXPECT_LE(test::MaxRelativeError(ours->at(out), ort_int8->at(out)), max_vs_ort) << name;
+  }
+}
+
+TEST(RuntimeInt8, MnistCnnMatchesOrt) {
+  const std::string model = test::SharedDataPath("mnist/mnist_cnn.onnx");
+  ACT_SKIP_IF_EMPTY(model, "mnist_cnn.onnx");
+  // Two convolutions and two Gemms with ReLU: no half-step ties were seen; allow one output step (1/127).
+  ExpectInt8AsFaithfulAsOrt(model, "input", {2, 1, 28, 28}, "mnist", 1.0 / 127);
+}
+
+TEST(RuntimeInt8, FastestDet) {
+  const std::string model = test::SharedDataPath("fastestdet/FastestDet.onnx");
+  ACT_SKIP_IF_EMPTY(model, "FastestDet.onnx");
+  ExpectInt8AsFaithfulAsOrt(model, "input.1", {1, 3, 352, 352}, "fastestdet");
+}
+
+TEST(RuntimeInt8, PpOcrV4Rec) {
+  const std::string model = test::OcrModelPath("ch_PP-OCRv4_rec_infer.onnx");
+  ACT_SKIP_IF_EMPTY(model, "PP-OCRv4 recognizer");
+  ExpectInt8AsFaithfulAsOrt(model, "x", {1, 3, 48, 320}, "ppocrv4_rec");
 }
 
 }  // namespace

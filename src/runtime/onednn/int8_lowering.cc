@@ -113,10 +113,30 @@ Int8Output MatchOutput(PlanBuilder& b, const std::string& value, const Shape& sh
   out.chain = AbsorbPostOps(b, value, shape, false);
   out.name = out.chain.output;
   const int qi = QuantizeAfter(b, out.chain.output, &out.q);
-  if (qi >= 0) {
-    b.Consume(qi);
-    out.quantized = true;
-    out.name = b.graph().nodes[qi].outputs[0];
+  if (qi < 0) return out;
+  b.Consume(qi);
+  out.quantized = true;
+  out.name = b.graph().nodes[qi].outputs[0];
+  // Q → DQ → element-wise chain → Q (an exporter quantizing Conv outputs before a hard-swish it cannot
+  // fuse): the chain joins the post-ops and the middle Q/DQ's rounding is skipped, which keeps the value
+  // within one quantization step of what the file computes and closer to the float model.
+  while (true) {
+    const int dq = b.SoleConsumer(out.name);
+    if (dq < 0) break;
+    const ir::Node& dq_node = b.graph().nodes[dq];
+    QParams p;
+    if (dq_node.op_type != "DequantizeLinear" || !PerTensorParams(b, dq_node, &p) || !(p == out.q)) break;
+    PostOpChain more = AbsorbPostOps(b, dq_node.outputs[0], shape, false, /*consume=*/false);
+    if (more.ops.empty()) break;
+    QParams q2;
+    const int q2i = QuantizeAfter(b, more.output, &q2);
+    if (q2i < 0) break;
+    b.Consume(dq);
+    for (int n : more.nodes) b.Consume(n);
+    b.Consume(q2i);
+    out.chain.ops.insert(out.chain.ops.end(), more.ops.begin(), more.ops.end());
+    out.q = q2;
+    out.name = b.graph().nodes[q2i].outputs[0];
   }
   return out;
 }

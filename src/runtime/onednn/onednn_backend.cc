@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <map>
 
 #include "core/logging.h"
 #include "runtime/backend.h"
@@ -102,10 +103,37 @@ class OnednnBackend : public Backend {
   std::map<std::string, OpProfile> profile_;
 };
 
+// DequantizeLinear nodes with the same inputs and axis compute the same value; exporters write one per
+// consumer. Keeping one lets the INT8 patterns see a quantized tensor's readers together (a hard-swish
+// reads its input twice). Returns how many were merged.
+int MergeDuplicateDequantize(ir::Graph& graph) {
+  std::map<std::string, std::string> first;  // key → output of the first such node
+  std::vector<int> duplicates;
+  for (int i = 0; i < static_cast<int>(graph.nodes.size()); ++i) {
+    const ir::Node& n = graph.nodes[i];
+    if (n.op_type != "DequantizeLinear" || n.outputs.size() != 1 || graph.IsGraphOutput(n.outputs[0])) continue;
+    std::string key;
+    for (const std::string& in : n.inputs) key += in + "|";
+    key += std::to_string(n.GetInt("axis", 1));
+    auto [it, inserted] = first.emplace(key, n.outputs[0]);
+    if (!inserted) duplicates.push_back(i);
+  }
+  for (int i : duplicates) {
+    const ir::Node& n = graph.nodes[i];
+    std::string key;
+    for (const std::string& in : n.inputs) key += in + "|";
+    key += std::to_string(n.GetInt("axis", 1));
+    graph.ReplaceAllUses(n.outputs[0], first.at(key));
+  }
+  graph.RemoveNodes(duplicates);
+  return static_cast<int>(duplicates.size());
+}
+
 }  // namespace
 
 Expected<std::unique_ptr<Backend>> CreateOnednnBackend(ir::Graph graph, const SessionOptions& options) {
   try {
+    MergeDuplicateDequantize(graph);
     return std::unique_ptr<Backend>(new OnednnBackend(std::move(graph), options, true));
   } catch (const dnnl::error& e) {
     return Internal(std::string("cannot create the oneDNN CPU engine: ") + e.what());

@@ -125,7 +125,8 @@ bool MatchSwish(PlanBuilder& b, const std::string& x, std::string* out, std::vec
 
 }  // namespace
 
-PostOpChain AbsorbPostOps(PlanBuilder& b, const std::string& value, const Shape& shape, bool allow_binary) {
+PostOpChain AbsorbPostOps(PlanBuilder& b, const std::string& value, const Shape& shape, bool allow_binary,
+                          bool consume) {
   PostOpChain chain;
   std::string cur = value;
   const auto& g = b.graph().nodes;
@@ -185,7 +186,10 @@ PostOpChain AbsorbPostOps(PlanBuilder& b, const std::string& value, const Shape&
       covered = {ci};
       next = n.outputs[0];
     }
-    for (int i : covered) b.Consume(i);
+    for (int i : covered) {
+      if (consume) b.Consume(i);
+      chain.nodes.push_back(i);
+    }
     cur = next;
     // Two linear steps in a row are one: a2·(a1·x + b1) + b2 = (a1·a2)·x + (a2·b1 + b2).
     const size_t n = chain.ops.size();

@@ -30,6 +30,7 @@ struct PostOp {
 
 struct PostOpChain {
   std::vector<PostOp> ops;
+  std::vector<int> nodes;       // the graph nodes the chain covers
   std::string output;           // name of the value the fused kernel produces
   bool has_binary() const;
   // dnnl::post_ops for a primitive; binary operands must then be passed as
@@ -42,7 +43,9 @@ struct PostOpChain {
 
 // `value` (of shape `shape`) is the output of the kernel being built; `allow_binary` is false for kernels
 // that cannot take a binary post-op (standalone eltwise chains).
-PostOpChain AbsorbPostOps(PlanBuilder& builder, const std::string& value, const Shape& shape, bool allow_binary);
+// With `consume` false nothing is marked consumed (the caller decides, from chain.nodes).
+PostOpChain AbsorbPostOps(PlanBuilder& builder, const std::string& value, const Shape& shape, bool allow_binary,
+                          bool consume = true);
 
 // Reads a constant scalar float (a one-element tensor); false when `name` is not one.
 bool ConstScalar(PlanBuilder& builder, const std::string& name, float* value);
