@@ -1,5 +1,5 @@
-// onnx-act bench --model M [--vs M2] [--threads N] [--runs K] [--warmup W] [--engine onednn|torch]
-//                [--profile] [--shape NAME=d0,d1,...]
+// onnx-act bench --model M [--vs M2] [--threads N] [--runs K] [--warmup W] [--engine onednn|torch|reference]
+//                [--profile] [--shape NAME=d0,d1,...] [--clock wall|cpu]
 // Measures inference latency in our runtime: W warm-up runs, then K timed runs (with --vs, M and M2
 // alternate run by run so that both see the same machine state). Inputs are fixed-seed uniform noise in
 // [0, 1) for float inputs and ones for integer inputs (token ids, masks); symbolic dimensions are 1
@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <random>
+#include <ctime>
 
 #include "act/runtime.h"
 #include "core/strings.h"
@@ -31,6 +32,7 @@ struct BenchOptions {
   int warmup = -1;
   std::string engine = "onednn";
   bool profile = false;
+  std::string clock = "wall";
   std::vector<std::string> shapes;
 };
 
@@ -116,10 +118,18 @@ struct Subject {
   std::vector<double> ms;
 };
 
-Status TimedRun(Subject& s) {
+double ProcessCpuMs() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return t.tv_sec * 1e3 + t.tv_nsec * 1e-6;
+}
+
+Status TimedRun(Subject& s, bool cpu_clock) {
   const auto start = std::chrono::steady_clock::now();
+  const double cpu_start = cpu_clock ? ProcessCpuMs() : 0;
   auto out = s.session->Run(s.inputs);
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  const double ms = cpu_clock ? ProcessCpuMs() - cpu_start
+                              : std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   if (!out.ok()) return out.status().WithContext(s.path);
   s.ms.push_back(ms);
   return Status::Ok();
@@ -143,6 +153,7 @@ void PrintProfile(const Subject& s, int runs) {
 Status RunBench(const BenchOptions& o) {
   if (o.runs < 1) return InvalidInput("--runs must be at least 1");
   if (o.threads < 1) return InvalidInput("--threads must be at least 1");
+  if (o.clock != "wall" && o.clock != "cpu") return InvalidInput("--clock must be wall or cpu, got '" + o.clock + "'");
   ACT_ASSIGN_OR_RETURN(auto shapes, ParseShapes(o.shapes));
   runtime::SessionOptions session_options;
   session_options.backend = o.engine;
@@ -158,11 +169,11 @@ Status RunBench(const BenchOptions& o) {
   }
   const int warmup = o.warmup >= 0 ? o.warmup : std::max(3, o.runs / 10);
   for (int i = 0; i < warmup; ++i) {
-    for (Subject& s : subjects) ACT_RETURN_IF_ERROR(TimedRun(s));
+    for (Subject& s : subjects) ACT_RETURN_IF_ERROR(TimedRun(s, o.clock == "cpu"));
   }
   for (Subject& s : subjects) s.ms.clear();
   for (int i = 0; i < o.runs; ++i) {
-    for (Subject& s : subjects) ACT_RETURN_IF_ERROR(TimedRun(s));
+    for (Subject& s : subjects) ACT_RETURN_IF_ERROR(TimedRun(s, o.clock == "cpu"));
   }
   if (o.profile) {
     // Profiling times every kernel separately (with a stream wait each), so it runs apart from the timing.
@@ -184,7 +195,8 @@ Status RunBench(const BenchOptions& o) {
       PrintProfile(view, o.runs);
     }
   }
-  std::printf("engine=%s threads=%d runs=%d warmup=%d\n", o.engine.c_str(), o.threads, o.runs, warmup);
+  std::printf("engine=%s threads=%d runs=%d warmup=%d clock=%s\n", o.engine.c_str(), o.threads, o.runs, warmup,
+              o.clock.c_str());
   const Stats a = Summarize(subjects[0].ms);
   std::printf("model: %s\n", subjects[0].path.c_str());
   if (subjects.size() > 1) std::printf("vs:    %s\n", subjects[1].path.c_str());
@@ -212,6 +224,9 @@ CommandRunner AddBenchCommand(CLI::App& app) {
   sub->add_option("--runs", options->runs, "Timed runs per model")->capture_default_str();
   sub->add_option("--warmup", options->warmup, "Warm-up runs per model (default: max(3, runs/10))");
   sub->add_option("--engine", options->engine, "Runtime backend: onednn | torch")->capture_default_str();
+  sub->add_option("--clock", options->clock,
+                  "wall | cpu: time runs by the process's CPU time (as bench/ort/bench.js --clock cpu; with 1 thread "
+                  "this is the latency on an idle core, use it on a shared machine)")->capture_default_str();
   sub->add_flag("--profile", options->profile, "Also print the time per kernel (op type, fused ops joined by '+')");
   sub->add_option("--shape", options->shapes, "NAME=d0,d1,... input shape (repeatable; default: declared, symbolic dims 1)");
   return [options]() { return RunBench(*options); };
