@@ -58,7 +58,8 @@ class Module {
   // NoGradGuard) changes what Forward computes.
   const std::map<std::string, at::Tensor>& parameters() const { return parameters_; }
   std::vector<at::Tensor> ParameterList() const;
-  // Non-trainable initializers (and folded constants).
+  // Non-trainable initializers (and folded constants). They share storage with the graph's initializers:
+  // never modify them in place.
   const std::map<std::string, at::Tensor>& buffers() const { return buffers_; }
   // Writes the current parameter values into `graph` (initializers, or the value of the Constant node
   // producing that name). Fails naming a parameter it cannot place or whose shape differs.
