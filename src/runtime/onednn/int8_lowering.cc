@@ -134,6 +134,10 @@ Int8Output MatchOutput(PlanBuilder& b, const std::string& value, const Shape& sh
     b.Consume(dq);
     for (int n : more.nodes) b.Consume(n);
     b.Consume(q2i);
+    // The skipped Q still saturates: clip to the real range its integers can represent.
+    const float qmin = out.q.dtype == DType::kInt8 ? -128.f : 0.f, qmax = out.q.dtype == DType::kInt8 ? 127.f : 255.f;
+    out.chain.ops.push_back({false, algorithm::eltwise_clip, (qmin - out.q.zero_point) * out.q.scale,
+                             (qmax - out.q.zero_point) * out.q.scale, -1, ""});
     out.chain.ops.insert(out.chain.ops.end(), more.ops.begin(), more.ops.end());
     out.q = q2;
     out.name = b.graph().nodes[q2i].outputs[0];
@@ -487,31 +491,46 @@ Expected<bool> BuildDataMovementInt8(PlanBuilder& b, int index) {
   return true;
 }
 
-// f32 → u8/s8 with one oneDNN reorder: q = saturate(round_half_even(x · (1/s)) + zero_point).
+// q = saturate(round_half_even(x / s) + zero_point), per tensor, on plain data. Divides (rather than
+// multiplying by 1/s) as ONNX Runtime does, so both engines quantize the model input identically.
+class QuantizeKernel : public Kernel {
+ public:
+  int src = -1, dst = -1;
+  QParams q;
+  Status Execute(Plan& plan) override {
+    const View in = plan.ViewOf(src), out = plan.ViewOf(dst);
+    const float* x = in.as<float>();
+    const int64_t n = in.numel();
+    const float lo = q.dtype == DType::kInt8 ? -128.f : 0.f, hi = q.dtype == DType::kInt8 ? 127.f : 255.f;
+    const float scale = q.scale, zp = static_cast<float>(q.zero_point);
+    if (q.dtype == DType::kUInt8) {
+      uint8_t* y = out.as<uint8_t>();
+      for (int64_t i = 0; i < n; ++i) y[i] = static_cast<uint8_t>(std::min(std::max(std::nearbyint(x[i] / scale) + zp, lo), hi));
+    } else {
+      int8_t* y = out.as<int8_t>();
+      for (int64_t i = 0; i < n; ++i) y[i] = static_cast<int8_t>(std::min(std::max(std::nearbyint(x[i] / scale) + zp, lo), hi));
+    }
+    return Status::Ok();
+  }
+};
+
 Expected<bool> BuildQuantize(PlanBuilder& b, int index) {
   const ir::Node& node = b.graph().nodes[index];
   QParams p;
   if (b.Const(node.inputs[0]) || !PerTensorParams(b, node, &p)) return false;
   ACT_ASSIGN_OR_RETURN(int x, b.Id(node.inputs[0]));
   if (b.V(x).dtype != DType::kFloat32) return false;
-  try {
-    dnnl::primitive_attr attr;
-    attr.set_output_scales(0, {1.f / p.scale});
-    if (p.zero_point != 0) attr.set_zero_points(DNNL_ARG_DST, 0, {p.zero_point});
-    const memory::desc dst_md = PlainDesc(b.V(x).shape, p.dtype);
-    dnnl::reorder::primitive_desc pd(b.engine(), b.V(x).md, b.engine(), dst_md, attr);
-    auto k = std::make_unique<DnnlKernel>();
-    k->primitive = dnnl::reorder(pd);
-    k->AddInput(DNNL_ARG_FROM, x);
-    const int out = b.AddPlainValue(node.outputs[0], p.dtype, b.V(x).shape);
-    b.V(out).quant = {p.scale, p.zero_point};
-    k->AddOutput(DNNL_ARG_TO, out);
-    k->label = "QuantizeLinear";
-    k->node_name = node.name;
-    b.AddKernel(std::move(k));
-  } catch (const dnnl::error& e) {
-    return false;
-  }
+  ACT_ASSIGN_OR_RETURN(x, b.Plain(x));
+  auto k = std::make_unique<QuantizeKernel>();
+  k->src = x;
+  k->q = p;
+  k->dst = b.AddPlainValue(node.outputs[0], p.dtype, b.V(x).shape);
+  b.V(k->dst).quant = {p.scale, p.zero_point};
+  k->reads = {x};
+  k->writes = {k->dst};
+  k->label = "QuantizeLinear";
+  k->node_name = node.name;
+  b.AddKernel(std::move(k));
   return true;
 }
 
