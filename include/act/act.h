@@ -53,6 +53,7 @@ struct Options {
   EvalRunnerCallback eval_runner_callback;
   bool higher_is_better = true;             // for the callbacks' number
   bool show_progress = true;                // progress bars on stderr
+  bool resume = false;                      // training strategies continue from save_dir's checkpoint
   int threads = 0;                          // executor threads (0: all cores)
   // Engine scoring candidates with the built-in metric: "onednn" (the runtime's INT8 kernels; a model it
   // cannot run falls back to the executor) or "torch" (the libtorch executor simulating Q/DQ).

@@ -218,6 +218,8 @@ Expected<Report> RunPipeline(const Options& options) {
   context.threads = threads;
   context.run_batch = run_batch;
   context.progress = options.show_progress;
+  context.save_dir = save_dir;
+  context.resume = options.resume;
   context.report = &report;
   std::optional<ir::Graph> best_graph;
   Outcome best;

@@ -3,6 +3,7 @@
 
 #include "core/strings.h"
 #include "strategy/ptq_hpo.h"
+#include "strategy/qat_dis.h"
 #include "strategy/quant_post.h"
 #include "strategy/strategy.h"
 
@@ -14,6 +15,8 @@ const std::vector<StrategyEntry>& Strategies() {
        []() -> std::unique_ptr<Strategy> { return std::make_unique<QuantPostStrategy>(); }},
       {"ptq_hpo", "search over PTQ recipes scored by the eval metric (HyperParameterOptimization)",
        []() -> std::unique_ptr<Strategy> { return std::make_unique<PtqHpoStrategy>(); }},
+      {"qat_dis", "distillation-driven quantization-aware training (QuantAware + Distillation + TrainConfig)",
+       []() -> std::unique_ptr<Strategy> { return std::make_unique<QatDisStrategy>(); }},
   };
   return kTable;
 }
@@ -36,6 +39,11 @@ Expected<std::vector<std::string>> PlanStrategies(const config::Config& config, 
   std::vector<std::string> plan;
   if (config.quant_post) plan.push_back("quant_post");
   if (config.hyper_parameter_optimization) plan.push_back("ptq_hpo");
+  if (config.quant_aware) plan.push_back("qat_dis");
+  if (!config.quant_aware && (config.distillation || config.train)) {
+    return Unsupported("config sections Distillation / TrainConfig (in " + config.source_file +
+                       ") train a quantized student only with QuantAware in this version: add a QuantAware section");
+  }
   if (plan.empty()) {
     plan.push_back("quant_post");
     if (decisions) decisions->push_back("plan: no strategy section in the config; running quant_post with ACT's "

@@ -48,6 +48,8 @@ struct Context {
   int threads = 0;
   int64_t run_batch = 0;                        // samples per executor run (fixed-batch models: their batch)
   bool progress = true;
+  std::string save_dir;                         // the output folder (training checkpoints go there)
+  bool resume = false;                          // training strategies continue from their checkpoint
   Report* report = nullptr;
   Outcome outcome;                              // set by the strategy that just ran
 

@@ -20,6 +20,7 @@ struct CompressOptions {
   int threads = 0;
   std::string engine = "onednn";
   bool quiet = false;
+  bool resume = false;
 };
 
 }  // namespace
@@ -36,6 +37,7 @@ CommandRunner AddCompressCommand(CLI::App& app) {
   sub->add_option("--engine", o->engine, "Engine scoring candidates: onednn | torch")
       ->check(CLI::IsMember({"onednn", "torch"}));
   sub->add_flag("--quiet", o->quiet, "No progress bars");
+  sub->add_flag("--resume", o->resume, "Continue a killed training run from save_dir's checkpoint");
   return [o]() -> Status {
     Options options;
     options.config_path = o->config;
@@ -43,6 +45,7 @@ CommandRunner AddCompressCommand(CLI::App& app) {
     options.model_path = o->model;
     options.threads = o->threads;
     options.show_progress = !o->quiet;
+    options.resume = o->resume;
     options.engine = o->engine;
     AutoCompression ac(options);
     ACT_ASSIGN_OR_RETURN(Report report, ac.Compress());
