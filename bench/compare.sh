@@ -14,6 +14,10 @@
 # machine is shared; it is only meaningful at 1 thread, so the 2-thread rows always use the wall clock.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Our runtime's oneDNN uses OpenMP: with the default (active) wait policy, idle threads spin, and on a
+# machine shared with other jobs 2 threads ran FastestDet 6x slower (112 ms vs 19 ms median, load ~12).
+# Passive waiting is what a shared deployment wants; set OMP_WAIT_POLICY yourself to compare otherwise.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 runs=50
 clock=wall
 bin=build/onnx-act
