@@ -202,7 +202,8 @@ Expected<Report> RunPipeline(const Options& options) {
   }
   report.metric_name = scorer->metric_name();
   report.higher_is_better = scorer->higher_is_better();
-  ACT_ASSIGN_OR_RETURN(double fp32_metric, scorer->Score(fp32, "FP32 model"));
+  ACT_ASSIGN_OR_RETURN(double fp32_metric, scorer->ScoreReference(fp32));
+  for (const auto& note : scorer->Notes()) report.decisions.push_back("eval: " + note);
   report.fp32_metric = fp32_metric;
   report.decisions.push_back("FP32 " + scorer->metric_name() + " " + Fmt(fp32_metric) + " (" + scorer->Describe() +
                              ")");

@@ -27,6 +27,11 @@ class Scorer {
   virtual ~Scorer() = default;
   // Scores a candidate graph (FP32 or QDQ). `label` names it in messages. A NaN/Inf score is a Failure.
   virtual Expected<double> Score(const ir::Graph& graph, const std::string& label) = 0;
+  // Scores the FP32 model. The metric scorer on the oneDNN runtime also scores it on the executor (the
+  // reference) and, when the two disagree, scores everything on the executor from then on.
+  virtual Expected<double> ScoreReference(const ir::Graph& graph) { return Score(graph, "FP32 model"); }
+  // Notes for the report (engine switches, fallbacks).
+  virtual std::vector<std::string> Notes() const { return {}; }
   virtual std::string metric_name() const = 0;
   virtual bool higher_is_better() const = 0;
   // Where scores come from, for the report ("top1 on 9000 samples of idx ..., onnx-act executor").
