@@ -11,6 +11,16 @@
 #include "quant/weight_observer.h"
 
 namespace act::strategy {
+namespace {
+// ir::Graph copies share initializer storage (act::Tensor is a shared handle); passes that edit weights in
+// place (the BN/affine folds) would change the caller's graph through a plain copy.
+ir::Graph DeepCopy(const ir::Graph& graph) {
+  ir::Graph copy = graph;
+  for (auto& [name, tensor] : copy.initializers) tensor = tensor.Clone();
+  return copy;
+}
+}  // namespace
+
 std::string QuantScheme::Describe() const {
   const std::string act = activation_dtype == DType::kUInt8 ? "u8" : "s8";
   return hardware + ": " + act + (activation_symmetric ? " symmetric" : " asymmetric") + " activations (" +
@@ -33,7 +43,7 @@ Expected<Quantizer> Quantizer::Create(const ir::Graph& fp32, QuantScheme scheme,
                                       std::vector<std::string>* decisions) {
   Quantizer q;
   q.scheme_ = scheme;
-  ir::Graph g = fp32;
+  ir::Graph g = DeepCopy(fp32);
   // Export and fallback address nodes by name: name the unnamed ones.
   std::set<std::string> names;
   for (const auto& n : g.nodes) names.insert(n.name);
@@ -91,7 +101,7 @@ Expected<Quantizer> Quantizer::Create(const ir::Graph& fp32, QuantScheme scheme,
 
 Expected<ir::Graph> Quantizer::Export(const quant::CalibrationTable& table, const ExportSettings& settings,
                                       const ir::Graph* prepared, std::vector<std::string>* kept_float) const {
-  ir::Graph g = prepared ? *prepared : prepared_;
+  ir::Graph g = DeepCopy(prepared ? *prepared : prepared_);
   quant::PtqOptions options = ptq_options_;
   options.float_nodes = settings.skip_nodes;
   auto weight_type = quant::ParseWeightQuantizeType(settings.weight_quantize_type);
