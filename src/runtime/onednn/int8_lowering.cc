@@ -245,6 +245,10 @@ Expected<bool> BuildConvInt8(PlanBuilder& b, int index) {
   const std::vector<int64_t> dilations = node.GetInts("dilations", {1, 1});
   std::vector<int64_t> pads = node.GetInts("pads", {0, 0, 0, 0});
   if (node.GetString("auto_pad", "NOTSET") != "NOTSET" || pads.size() != 4) return false;
+  // KNOWN ISSUE: padded INT8 convolutions whose input has a non-zero zero point gave the wrong first time
+  // step on PP-OCRv4 (left border; an explicit zero-point padding did not cure it, so the cause is not yet
+  // understood). Until it is, they run in FP32 — correct, but slower.
+  if (xq.zero_point != 0 && std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p != 0; })) return false;
   Shape out_shape = {xs[0], O};
   memory::dims pl, pr;
   for (int i = 0; i < 2; ++i) {
