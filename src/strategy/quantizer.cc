@@ -89,7 +89,26 @@ Expected<Quantizer> Quantizer::Create(const ir::Graph& fp32, QuantScheme scheme,
                        " with a constant weight (QuantPost.quantize_op_types); nothing to compress");
   }
   ACT_ASSIGN_OR_RETURN(ir::QdqExportOptions export_options, quant::ExportOptionsFor(q.ptq_options_));
-  q.activation_tensors_ = ir::QdqTensorsToCalibrate(pg, export_options);
+  // Calibrate every tensor any fallback configuration can need: the placement around a node kept in FP32
+  // differs (e.g. a MaxPool between a float and a quantized Conv gets its own Q), so take the union over
+  // all-quantized, each node alone in FP32, and each node alone quantized (the sensitivity runs).
+  std::set<std::string> needed;
+  auto add_needed = [&](const std::set<std::string>& float_nodes) -> Status {
+    quant::PtqOptions o = q.ptq_options_;
+    o.float_nodes = float_nodes;
+    ACT_ASSIGN_OR_RETURN(ir::QdqExportOptions eo, quant::ExportOptionsFor(o));
+    for (const auto& t : ir::QdqTensorsToCalibrate(pg, eo)) needed.insert(t);
+    return Status::Ok();
+  };
+  ACT_RETURN_IF_ERROR(add_needed({}));
+  for (const auto& node : q.quantizable_nodes_) {
+    ACT_RETURN_IF_ERROR(add_needed({node}));
+    std::set<std::string> others(q.quantizable_nodes_.begin(), q.quantizable_nodes_.end());
+    others.erase(node);
+    ACT_RETURN_IF_ERROR(add_needed(others));
+  }
+  (void)export_options;
+  q.activation_tensors_.assign(needed.begin(), needed.end());
   if (decisions) {
     decisions->push_back("quantize " + std::to_string(q.quantizable_nodes_.size()) + " nodes (" +
                          Join(std::vector<std::string>(op_types.begin(), op_types.end()), ", ") +
