@@ -189,6 +189,19 @@ std::string Fixed(double v, int digits) {
   return s.str();
 }
 
+// ir::Graph copies share tensor storage; the folds write weights in place. Copy the data before changing it,
+// so the caller's graphs (the pipeline's FP32 reference) stay untouched.
+ir::Graph DeepCopy(const ir::Graph& graph) {
+  ir::Graph copy = graph;
+  for (auto& [name, tensor] : copy.initializers) tensor = tensor.Clone();
+  for (auto& node : copy.nodes) {
+    for (auto& [key, attr] : node.attributes) {
+      if (attr.kind == ir::Attribute::Kind::kTensor) attr.t = attr.t.Clone();
+    }
+  }
+  return copy;
+}
+
 // Writes every module parameter (weights, quantizer state, PACT) into `graph`.
 Status WriteModule(const exec::Module& module, ir::Graph& graph) { return module.WriteParametersTo(graph); }
 
@@ -211,7 +224,7 @@ Expected<QatDisResult> RunQatDistillation(const QatDisJob& job) {
   const int64_t eval_iter = std::max<int64_t>(1, std::min(train.eval_iter, total_steps));
 
   // 1. FP32 score and the origin_metric check.
-  ir::Graph fp32 = job.fp32;
+  ir::Graph fp32 = DeepCopy(job.fp32);
   ACT_RETURN_IF_ERROR(ir::Normalize(fp32, "the FP32 model"));
   if (job.fp32_metric) {
     result.fp32_metric = *job.fp32_metric;
@@ -225,7 +238,7 @@ Expected<QatDisResult> RunQatDistillation(const QatDisJob& job) {
                         "probably wrong — check Global.eval_data and Global.eval before training");
   }
   // 2. Fold.
-  ir::Graph folded = fp32;
+  ir::Graph folded = DeepCopy(fp32);
   ACT_ASSIGN_OR_RETURN(bool bn, ir::FoldBatchNorm(folded));
   ACT_ASSIGN_OR_RETURN(bool affine, ir::FoldAffine(folded));
   if (bn || affine) ACT_RETURN_IF_ERROR(ir::InferShapes(folded, "folded model"));
@@ -244,7 +257,7 @@ Expected<QatDisResult> RunQatDistillation(const QatDisJob& job) {
     po.is_full_quantize = options.export_options.is_full_quantize;
     po.float_nodes = options.export_options.float_nodes;
     po.deploy_hardware = job.quant.for_tensorrt ? "gpu_tensorrt" : job.deploy_hardware;
-    ACT_ASSIGN_OR_RETURN(quant::PtqResult ptq, quant::RunPtq(folded, job.next_batch, po));
+    ACT_ASSIGN_OR_RETURN(quant::PtqResult ptq, quant::RunPtq(DeepCopy(folded), job.next_batch, po));
     ACT_ASSIGN_OR_RETURN(double ptq_metric, job.evaluate(ptq.model, "ptq"));
     result.ptq_metric = ptq_metric;
     initial = ptq.table;
@@ -253,7 +266,7 @@ Expected<QatDisResult> RunQatDistillation(const QatDisJob& job) {
   }
 
   // 4. Student and teacher.
-  ir::Graph student = folded;
+  ir::Graph student = DeepCopy(folded);
   ACT_ASSIGN_OR_RETURN(quant::QatGraphInfo info,
                        quant::InsertFakeQuant(student, options, initial ? &*initial : nullptr));
   result.decisions.push_back("fake quantization on " + std::to_string(info.weights.size()) + " weights and " +
@@ -261,7 +274,7 @@ Expected<QatDisResult> RunQatDistillation(const QatDisJob& job) {
                              options.activation_observer + (options.use_pact ? ", PACT" : "") + ")");
   ir::Graph teacher = folded;
   if (job.teacher) {
-    teacher = *job.teacher;
+    teacher = DeepCopy(*job.teacher);
     ACT_RETURN_IF_ERROR(ir::Normalize(teacher, "the teacher model"));
   }
   ACT_ASSIGN_OR_RETURN(std::vector<DistillLossSpec> specs,
@@ -473,7 +486,7 @@ Expected<QatDisResult> RunQatDistillation(const QatDisJob& job) {
 
   // 7. Export the best parameters.
   ACT_ASSIGN_OR_RETURN(result.simulated, simulated_graph(has_best ? &best : nullptr));
-  ACT_ASSIGN_OR_RETURN(quant::QatExportResult exported, quant::ExportQat(result.simulated, info, options));
+  ACT_ASSIGN_OR_RETURN(quant::QatExportResult exported, quant::ExportQat(DeepCopy(result.simulated), info, options));
   result.model = std::move(exported.model);
   result.float_model = std::move(exported.float_model);
   result.table = std::move(exported.table);
