@@ -61,34 +61,29 @@ Expected<QatExportResult> ExportQat(const ir::Graph& trained, const QatGraphInfo
       remove_nodes.insert(a.pact_node);
       remove_initializers.insert(a.pact_alpha);
     }
-    if (a.float_value.empty()) {  // graph input: readers read the input again (PACT on an input kept as Clip)
-      if (keep_clip) {
-        const std::string lo = g.UniqueName(a.tensor + "_clip_min"), hi = g.UniqueName(a.tensor + "_clip_max");
-        g.initializers[lo] = Tensor::Scalar<float>(-alpha);
-        g.initializers[hi] = Tensor::Scalar<float>(alpha);
-        ir::Node clip;
-        clip.op_type = "Clip";
-        clip.name = a.pact_node;
-        clip.inputs = {a.tensor, lo, hi};
-        clip.outputs = {a.fq_output};
-        added.push_back(std::move(clip));
-        ++result.pact_kept_as_clip;
-      } else {
-        rename_input(a.fq_output, a.tensor);
-      }
-      continue;
-    }
-    if (keep_clip) {
+    // PACT whose learned range the activations exceed stays as a standard Clip(input, -alpha, alpha).
+    auto add_clip = [&](const std::string& input, const std::string& output) {
       const std::string lo = g.UniqueName(a.tensor + "_clip_min"), hi = g.UniqueName(a.tensor + "_clip_max");
       g.initializers[lo] = Tensor::Scalar<float>(-alpha);
       g.initializers[hi] = Tensor::Scalar<float>(alpha);
       ir::Node clip;
       clip.op_type = "Clip";
       clip.name = a.pact_node;
-      clip.inputs = {a.float_value, lo, hi};
-      clip.outputs = {a.tensor};
+      clip.inputs = {input, lo, hi};
+      clip.outputs = {output};
       added.push_back(std::move(clip));
       ++result.pact_kept_as_clip;
+    };
+    if (a.float_value.empty()) {  // graph input: readers read the input again (PACT on an input kept as Clip)
+      if (keep_clip) {
+        add_clip(a.tensor, a.fq_output);
+      } else {
+        rename_input(a.fq_output, a.tensor);
+      }
+      continue;
+    }
+    if (keep_clip) {
+      add_clip(a.float_value, a.tensor);
     } else {
       rename_output(a.float_value, a.tensor);
     }
