@@ -77,6 +77,24 @@ namespace {
 
 using TensorMap = std::map<std::string, at::Tensor>;
 
+// Rows [begin, end) of every input whose first dimension is `rows` (others are shared as they are).
+std::map<std::string, Tensor> SliceRows(const std::map<std::string, Tensor>& inputs, int64_t rows, int64_t begin,
+                                        int64_t end) {
+  std::map<std::string, Tensor> out;
+  for (const auto& [name, t] : inputs) {
+    if (t.rank() == 0 || t.dim(0) != rows || (begin == 0 && end == rows)) {
+      out[name] = t;
+      continue;
+    }
+    Shape shape = t.shape();
+    shape[0] = end - begin;
+    const size_t row_bytes = t.nbytes() / static_cast<size_t>(rows);
+    out[name] = Tensor::FromBytes(t.dtype(), shape, static_cast<const std::byte*>(t.raw_data()) + begin * row_bytes,
+                                  row_bytes * static_cast<size_t>(end - begin));
+  }
+  return out;
+}
+
 // Keeps only what computes `values`; they become the graph outputs.
 ir::Graph CutGraph(const ir::Graph& graph, const std::vector<std::string>& values) {
   ir::Graph g = graph;
@@ -249,7 +267,10 @@ Expected<QatDisResult> RunQatDistillation(const QatDisJob& job) {
   if (job.quant.quant_post_first) {
     job.reset(0);
     quant::PtqOptions po;
-    po.batch_nums = 10;
+    if (job.quant_post) {  // QuantPost's algorithm and its hist_percent / batch count, when the config has one
+      ACT_ASSIGN_OR_RETURN(po, quant::PtqOptionsFromQuantPost(*job.quant_post, job.deploy_hardware));
+    }
+    po.batch_nums = job.quant_post && job.quant_post->batch_nums > 0 ? job.quant_post->batch_nums : 10;
     po.quantize_op_types = options.export_options.quantize_op_types;
     po.weight_bits = options.export_options.weight_bits;
     po.weight_quantize_type = options.export_options.weight_per_channel ? quant::WeightQuantizeType::kChannelWiseAbsMax
@@ -257,11 +278,37 @@ Expected<QatDisResult> RunQatDistillation(const QatDisJob& job) {
     po.is_full_quantize = options.export_options.is_full_quantize;
     po.float_nodes = options.export_options.float_nodes;
     po.deploy_hardware = job.quant.for_tensorrt ? "gpu_tensorrt" : job.deploy_hardware;
-    ACT_ASSIGN_OR_RETURN(quant::PtqResult ptq, quant::RunPtq(DeepCopy(folded), job.next_batch, po));
+    // Fixed-batch models (FastestDet: 1) calibrate on run_batch-row slices of the training batches, over
+    // every training batch of the first epoch.
+    auto source = job.next_batch;
+    if (job.run_batch > 0) {
+      auto pending = std::make_shared<std::vector<data::Batch>>();  // served from the back
+      source = [next = job.next_batch, pending, chunk = job.run_batch]() -> Expected<std::optional<data::Batch>> {
+        if (pending->empty()) {
+          ACT_ASSIGN_OR_RETURN(std::optional<data::Batch> b, next());
+          if (!b) return b;
+          const int64_t n = b->size();
+          for (int64_t b0 = ((n - 1) / chunk) * chunk; b0 >= 0; b0 -= chunk) {
+            const int64_t b1 = std::min(n, b0 + chunk);
+            data::Batch part;
+            part.labels.assign(b->labels.begin() + b0, b->labels.begin() + b1);
+            part.inputs = SliceRows(b->inputs, n, b0, b1);
+            pending->push_back(std::move(part));
+          }
+        }
+        data::Batch out = std::move(pending->back());
+        pending->pop_back();
+        return std::optional<data::Batch>(std::move(out));
+      };
+      po.batch_nums = -1;
+    }
+    ACT_ASSIGN_OR_RETURN(quant::PtqResult ptq, quant::RunPtq(DeepCopy(folded), source, po));
     ACT_ASSIGN_OR_RETURN(double ptq_metric, job.evaluate(ptq.model, "ptq"));
     result.ptq_metric = ptq_metric;
     initial = ptq.table;
-    result.decisions.push_back("quant_post_first: PTQ (hist, 10 batches) scores " + Fixed(ptq_metric, 4) +
+    result.decisions.push_back("quant_post_first: PTQ (" + po.algo + ", " +
+                               (po.batch_nums > 0 ? std::to_string(po.batch_nums) : std::string("all")) +
+                               " batches) scores " + Fixed(ptq_metric, 4) +
                                "; its activation scales start the training");
   }
 

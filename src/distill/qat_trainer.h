@@ -3,8 +3,8 @@
 //   1. Normalise the FP32 model and score it; TrainConfig.origin_metric more than 0.05 away from that score
 //      stops the run (the data, preprocessing or metric is probably wrong).
 //   2. Fold BatchNormalization / per-channel affine into the Conv/Gemm weights (what gets quantized).
-//   3. quant_post_first: PTQ on the first 10 training batches gives the starting activation scales (and
-//      the PTQ score, for comparison).
+//   3. quant_post_first: PTQ (QuantPost's algo and batch_nums; default hist on 10 batches) gives the
+//      starting activation scales (and the PTQ score, for comparison).
 //   4. Student = fake-quant graph (quant/qat_insert.h); teacher = the folded FP32 graph kept untouched in
 //      memory (or the model teacher_model_dir names). Both are cut at the distillation values
 //      (distill_pairs.h), so post-processing never runs while training.
@@ -38,6 +38,7 @@ struct QatDisJob {
   ir::Graph fp32;                         // the user's model
   std::optional<ir::Graph> teacher;       // another teacher (teacher_model_dir); empty: fp32 is the teacher
   config::QuantAwareConfig quant;
+  std::optional<config::QuantPostConfig> quant_post;  // quant_post_first's PTQ settings (default: hist, 10 batches)
   config::DistillationConfig distillation;
   config::TrainConfig train;
   std::string deploy_hardware = "x86_vnni";

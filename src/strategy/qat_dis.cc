@@ -45,6 +45,7 @@ Expected<ir::Graph> QatDisStrategy::Run(Context& context) {
   distill::QatDisJob job;
   job.fp32 = *context.fp32;
   job.quant = config.quant_aware.value_or(config::QuantAwareConfig{});
+  job.quant_post = config.quant_post;
   job.distillation = config.distillation.value_or(config::DistillationConfig{});
   job.train = config.train.value_or(config::TrainConfig{});
   job.deploy_hardware = config.global.deploy_hardware;
