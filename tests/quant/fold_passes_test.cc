@@ -74,6 +74,20 @@ TEST(FoldBatchNorm, ConvConvTransposeAndGemm) {
   }
 }
 
+// ir::Graph copies share tensor storage: a fold must write new weight tensors, never edit the shared ones.
+TEST(FoldBatchNorm, CopyOnWriteLeavesTheCallersGraphUnchanged) {
+  const ir::Graph original = BatchNormGraph();
+  const std::vector<float> w1 = original.initializers.at("w1").ToVector<float>();
+  const std::vector<float> wg = original.initializers.at("wg").ToVector<float>();
+  ir::Graph copy = original;  // shares the initializers' storage
+  auto changed = ir::RunPass("fold_batchnorm", copy);
+  ASSERT_TRUE(changed.ok()) << changed.status().message();
+  EXPECT_TRUE(*changed);
+  EXPECT_EQ(original.initializers.at("w1").ToVector<float>(), w1);
+  EXPECT_EQ(original.initializers.at("wg").ToVector<float>(), wg);
+  EXPECT_EQ(CountOps(original, "BatchNormalization"), 3);
+}
+
 TEST(FoldBatchNorm, LeavesSharedOutputsAndTrainingBnAlone) {
   ir::Graph g = NewGraph();
   g.inputs = {Value("x", {1, 3, 8, 8})};

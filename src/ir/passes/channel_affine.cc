@@ -80,6 +80,9 @@ Status FoldChannelAffine(Graph& graph, int index, const std::vector<float>& scal
   const std::string op = graph.nodes[index].op_type;
   // Weights: scale the slice of each output channel.
   const std::string w_name = OwnedInitializer(graph, index, 1, "_folded");
+  // Copy-on-write: ir::Graph copies share tensor storage, so the folded weights go into a new tensor
+  // (editing in place would change every copy of the caller's graph too).
+  graph.initializers[w_name] = graph.initializers.at(w_name).Clone();
   Tensor& w = graph.initializers.at(w_name);
   float* wd = w.data<float>();
   const int64_t n = w.numel();

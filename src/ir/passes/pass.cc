@@ -11,6 +11,7 @@ const std::vector<PassInfo>& AllPasses() {
       {"convert_opset_13", "raise the ai.onnx opset to 13 (13–17 kept)", &ConvertOpsetTo13},
       {"fold_batchnorm", "fold BatchNormalization into the preceding Conv/ConvTranspose/Gemm", &FoldBatchNorm},
       {"fold_affine", "fold per-channel Mul/Add/Sub/Div constants into the preceding Conv/ConvTranspose/Gemm", &FoldAffine},
+      {"fold_channel_shuffle", "fold channel shuffles and channel Concats into the output-channel order of the producing Convs (Split + Concat remain)", &FoldChannelShuffle},
   };
   return kPasses;
 }
