@@ -90,6 +90,22 @@ int main(int argc, char** argv) {
       }
       agree /= std::max<int64_t>(rows, 1);
     }
+    if (std::getenv("ACT_PARITY_DUMP") && a.dtype() == DType::kFloat32 && a.shape() == r.shape()) {
+      // ACT_PARITY_DUMP=K: the first K elements of each output, ours / ORT.
+      const int64_t k = std::min<int64_t>(a.numel(), std::atoi(std::getenv("ACT_PARITY_DUMP")));
+      for (int64_t e = 0; e < k; ++e) std::printf("  [%lld] ours %.6g  ORT %.6g\n", static_cast<long long>(e), a.data<float>()[e], r.data<float>()[e]);
+    }
+    if (std::getenv("ACT_PARITY_DIFFS") && a.dtype() == DType::kFloat32 && a.shape() == r.shape()) {
+      // ACT_PARITY_DIFFS=K: the first K flat indices where the two differ.
+      int64_t shown = 0, count = 0;
+      for (int64_t e = 0; e < a.numel(); ++e) {
+        if (a.data<float>()[e] == r.data<float>()[e]) continue;
+        ++count;
+        if (shown++ < std::atoi(std::getenv("ACT_PARITY_DIFFS")))
+          std::printf("  diff at %lld: ours %.6g  ORT %.6g\n", static_cast<long long>(e), a.data<float>()[e], r.data<float>()[e]);
+      }
+      std::printf("  %lld of %lld elements differ\n", static_cast<long long>(count), static_cast<long long>(a.numel()));
+    }
     std::printf("%-40s %-18s err=%.3g argmax_agreement=%.4f\n", name.c_str(), ShapeToString(a.shape()).c_str(),
                 a.shape() == it->second.shape() ? test::MaxRelativeError(a, it->second) : -1.0, agree);
   }

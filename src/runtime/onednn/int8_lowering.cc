@@ -1,8 +1,10 @@
 #include "runtime/onednn/int8_lowering.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
+#include <cstdlib>
 
 #include "runtime/onednn/dnnl_kernels.h"
 #include "runtime/onednn/post_ops.h"
@@ -102,11 +104,36 @@ int QuantizeAfter(PlanBuilder& b, const std::string& value, QParams* p) {
 //   dst = saturate(zero_point_y + post_ops(output_scale[o] · (Σ (x_q − zp_x)·w_q + bias_acc[o])))
 // with output_scale[o] = s_x·s_w[o] (real units) and, when quantized, a last linear post-op 1/s_y.
 struct Int8Output {
-  PostOpChain chain;
+  PostOpChain chain;            // after the accumulator (or after the middle dequantization, see mid)
   bool quantized = false;
   QParams q;
   std::string name;
+  // Conv → Q(mid) → DQ → element-wise chain → Q: the middle quantization is kept, rounding included, so
+  // that we compute what the file (and ONNX Runtime) computes; `pre` is a Relu before the middle Q.
+  bool has_mid = false;
+  QParams mid;
+  bool pre_relu = false;
 };
+
+float QMin(DType t) { return t == DType::kInt8 ? -128.f : 0.f; }
+float QMax(DType t) { return t == DType::kInt8 ? 127.f : 255.f; }
+
+// The eltwise post-ops (after the output scale) that implement `out`, or false when oneDNN 2.6 cannot
+// take them in one chain (EltwiseRepresentable). With a middle quantization the output scale is
+// s_x·s_w[o]/s_mid, then (Relu), round, clip to [qmin − zp_mid, qmax − zp_mid] scaled by s_mid (= the
+// dequantized middle value, real units), the chain, and y/s_y + zp_y merged into a last linear step.
+bool MidPostOps(const Int8Output& out, std::vector<PostOp>* ops) {
+  ops->clear();
+  float lo = QMin(out.mid.dtype) - out.mid.zero_point, hi = QMax(out.mid.dtype) - out.mid.zero_point;
+  if (out.pre_relu) lo = std::max(lo, 0.f);
+  ops->push_back({false, algorithm::eltwise_round, 0.f, 0.f, -1, ""});
+  PostOp clip{false, algorithm::eltwise_clip, lo, hi, -1, ""};
+  ops->push_back(clip);
+  for (const PostOp& op : out.chain.ops) ops->push_back(op);
+  ops->push_back({false, algorithm::eltwise_linear, 1.f / out.q.scale, static_cast<float>(out.q.zero_point), -1, ""});
+  MergeLastEltwise(ops);
+  return EltwiseRepresentable(*ops);
+}
 
 Int8Output MatchOutput(PlanBuilder& b, const std::string& value, const Shape& shape) {
   Int8Output out;
@@ -117,32 +144,36 @@ Int8Output MatchOutput(PlanBuilder& b, const std::string& value, const Shape& sh
   b.Consume(qi);
   out.quantized = true;
   out.name = b.graph().nodes[qi].outputs[0];
-  // Q → DQ → element-wise chain → Q (an exporter quantizing Conv outputs before a hard-swish it cannot
-  // fuse): the chain joins the post-ops and the middle Q/DQ's rounding is skipped, which keeps the value
-  // within one quantization step of what the file computes and closer to the float model.
-  while (true) {
-    const int dq = b.SoleConsumer(out.name);
-    if (dq < 0) break;
-    const ir::Node& dq_node = b.graph().nodes[dq];
-    QParams p;
-    if (dq_node.op_type != "DequantizeLinear" || !PerTensorParams(b, dq_node, &p) || !(p == out.q)) break;
-    PostOpChain more = AbsorbPostOps(b, dq_node.outputs[0], shape, false, /*consume=*/false);
-    if (more.ops.empty()) break;
-    QParams q2;
-    const int q2i = QuantizeAfter(b, more.output, &q2);
-    if (q2i < 0) break;
-    b.Consume(dq);
-    for (int n : more.nodes) b.Consume(n);
-    b.Consume(q2i);
-    // The skipped Q still saturates: clip to the real range its integers can represent.
-    const float qmin = out.q.dtype == DType::kInt8 ? -128.f : 0.f, qmax = out.q.dtype == DType::kInt8 ? 127.f : 255.f;
-    out.chain.ops.push_back({false, algorithm::eltwise_clip, (qmin - out.q.zero_point) * out.q.scale,
-                             (qmax - out.q.zero_point) * out.q.scale, -1, ""});
-    out.chain.ops.insert(out.chain.ops.end(), more.ops.begin(), more.ops.end());
-    out.q = q2;
-    out.name = b.graph().nodes[q2i].outputs[0];
-  }
-  return out;
+  // Q → DQ → element-wise chain → Q (an exporter quantizing Conv outputs before a hard-swish ORT cannot
+  // fuse): the chain joins the post-ops with the middle Q/DQ emulated exactly (round, saturate, rescale).
+  const bool pre_ok = out.chain.ops.empty() ||
+                      (out.chain.ops.size() == 1 && out.chain.ops[0].alg == algorithm::eltwise_relu &&
+                       out.chain.ops[0].alpha == 0.f && !out.chain.ops[0].binary && !out.chain.ops[0].sum);
+  const int dq = b.SoleConsumer(out.name);
+  if (!pre_ok || dq < 0) return out;
+  const ir::Node& dq_node = b.graph().nodes[dq];
+  QParams p;
+  if (dq_node.op_type != "DequantizeLinear" || !PerTensorParams(b, dq_node, &p) || !(p == out.q)) return out;
+  PostOpChain more = AbsorbPostOps(b, dq_node.outputs[0], shape, false, /*consume=*/false);
+  if (more.ops.empty()) return out;
+  QParams q2;
+  const int q2i = QuantizeAfter(b, more.output, &q2);
+  if (q2i < 0) return out;
+  Int8Output fused;
+  fused.quantized = true;
+  fused.has_mid = true;
+  fused.mid = out.q;
+  fused.pre_relu = !out.chain.ops.empty();
+  fused.chain = more;
+  fused.chain.nodes.insert(fused.chain.nodes.begin(), out.chain.nodes.begin(), out.chain.nodes.end());
+  fused.q = q2;
+  fused.name = b.graph().nodes[q2i].outputs[0];
+  std::vector<PostOp> ops;
+  if (!MidPostOps(fused, &ops)) return out;
+  b.Consume(dq);
+  for (int n : more.nodes) b.Consume(n);
+  b.Consume(q2i);
+  return fused;
 }
 
 // True when every post-op commutes with a positive scale (Relu, Clip with scaled bounds): then 1/s_y
@@ -156,23 +187,49 @@ bool ScaleCommutes(const PostOpChain& chain) {
   return true;
 }
 
-// `scales` are s_x·s_w[o] (per output channel, or one).
+// The primitive attributes of an INT8 compute kernel. `scales` are s_x·s_w[o] (per output channel with
+// `mask`, or one). oneDNN computes dst = saturate(round(post_ops(output_scale[o] · (acc + bias_acc[o]))
+// [+ zp_dst])). Three cases:
+//   - middle quantization (MidPostOps): output scale s_x·s_w[o]/s_mid;
+//   - a chain commuting with a positive scale (Relu, Clip): output scale s_x·s_w[o]/s_y, clip bounds
+//     divided by s_y, dst zero point zp_y — s_x·s_w[o]/s_y computed in float as ORT's QLinearConv does;
+//   - any other chain: output scale s_x·s_w[o] (real units), the chain, then y/s_y + zp_y merged into its
+//     last linear step (no dst zero point).
+// The input zero point is never given to oneDNN: callers fold −zp_x·Σw into the bias (and pad explicitly).
 dnnl::primitive_attr MakeAttr(PlanBuilder& b, const Int8Output& out, std::vector<float> scales, int mask,
-                              int32_t src_zero_point, float x_scale, const std::vector<float>& w_scales) {
+                              float x_scale, const std::vector<float>& w_scales) {
   dnnl::primitive_attr attr;
-  if (src_zero_point != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {src_zero_point});
   dnnl::post_ops po;
-  if (out.quantized && ScaleCommutes(out.chain)) {
+  auto append = [&po](const std::vector<PostOp>& ops) {
+    for (const PostOp& op : ops) {
+      if (op.alg == algorithm::eltwise_clip && op.label == "#scaled") continue;
+      po.append_eltwise(1.f, op.alg, op.alpha, op.beta);
+    }
+  };
+  if (out.has_mid) {
+    for (size_t o = 0; o < scales.size(); ++o) scales[o] = x_scale * w_scales[o] / out.mid.scale;
+    std::vector<PostOp> ops;
+    MidPostOps(out, &ops);
+    // The clip after the rounding also rescales to real units (eltwise scale s_mid).
+    for (const PostOp& op : ops) {
+      const bool rescale = op.alg == algorithm::eltwise_clip && &op == &ops[1];
+      po.append_eltwise(rescale ? out.mid.scale : 1.f, op.alg, op.alpha, op.beta);
+    }
+  } else if (out.quantized && ScaleCommutes(out.chain)) {
     for (size_t o = 0; o < scales.size(); ++o) scales[o] = x_scale * w_scales[o] / out.q.scale;
     for (const PostOp& op : out.chain.ops) {
       const float k = op.alg == algorithm::eltwise_clip ? 1.f / out.q.scale : 1.f;
       po.append_eltwise(1.f, op.alg, op.alpha * k, op.beta * k);
     }
+    if (out.q.zero_point != 0) attr.set_zero_points(DNNL_ARG_DST, 0, {out.q.zero_point});
   } else {
-    po = out.chain.ToDnnl(b);
-    if (out.quantized) po.append_eltwise(1.f, algorithm::eltwise_linear, 1.f / out.q.scale, 0.f);
+    std::vector<PostOp> ops = out.chain.ops;
+    if (out.quantized) {
+      ops.push_back({false, algorithm::eltwise_linear, 1.f / out.q.scale, static_cast<float>(out.q.zero_point), -1, ""});
+      MergeLastEltwise(&ops);
+    }
+    append(ops);
   }
-  if (out.quantized && out.q.zero_point != 0) attr.set_zero_points(DNNL_ARG_DST, 0, {out.q.zero_point});
   attr.set_output_scales(mask, scales);
   attr.set_post_ops(po);
   return attr;
@@ -219,6 +276,38 @@ std::string Label(const std::string& op, const Int8Output& out) {
   return op + "(int8)" + out.chain.Label() + (out.quantized ? "+Quantize" : "");
 }
 
+// Pads an NHWC u8/s8 tensor spatially with its zero point: dst[n, h, w, c] = src[n, h − top, w − left, c]
+// inside, zero_point outside.
+class ZeroPointPadKernel : public Kernel {
+ public:
+  int src = -1, dst = -1;
+  std::array<int64_t, 2> begin{}, end{};
+  uint8_t zero_point = 0;
+  Status Execute(Plan& plan) override {
+    const Value& in = plan.values[src];
+    const Value& out = plan.values[dst];
+    const int64_t N = in.shape[0], C = in.shape[1], H = in.shape[2], W = in.shape[3];
+    const int64_t OH = out.shape[2], OW = out.shape[3];
+    const auto* x = static_cast<const uint8_t*>(in.data);
+    auto* y = static_cast<uint8_t*>(out.data);
+    const int64_t row = OW * C;
+    for (int64_t n = 0; n < N; ++n) {
+      for (int64_t h = 0; h < OH; ++h) {
+        uint8_t* d = y + (n * OH + h) * row;
+        const int64_t ih = h - begin[0];
+        if (ih < 0 || ih >= H) {
+          std::memset(d, zero_point, row);
+          continue;
+        }
+        std::memset(d, zero_point, begin[1] * C);
+        std::memcpy(d + begin[1] * C, x + (n * H + ih) * W * C, W * C);
+        std::memset(d + (begin[1] + W) * C, zero_point, end[1] * C);
+      }
+    }
+    return Status::Ok();
+  }
+};
+
 // ---- DQ(x), DQ(w), [DQ(b)] → Conv → [element-wise] → [Q] -----------------------------------------------
 
 Expected<bool> BuildConvInt8(PlanBuilder& b, int index) {
@@ -245,10 +334,6 @@ Expected<bool> BuildConvInt8(PlanBuilder& b, int index) {
   const std::vector<int64_t> dilations = node.GetInts("dilations", {1, 1});
   std::vector<int64_t> pads = node.GetInts("pads", {0, 0, 0, 0});
   if (node.GetString("auto_pad", "NOTSET") != "NOTSET" || pads.size() != 4) return false;
-  // KNOWN ISSUE: padded INT8 convolutions whose input has a non-zero zero point gave the wrong first time
-  // step on PP-OCRv4 (left border; an explicit zero-point padding did not cure it, so the cause is not yet
-  // understood). Until it is, they run in FP32 — correct, but slower.
-  if (xq.zero_point != 0 && std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p != 0; })) return false;
   Shape out_shape = {xs[0], O};
   memory::dims pl, pr;
   for (int i = 0; i < 2; ++i) {
@@ -258,14 +343,51 @@ Expected<bool> BuildConvInt8(PlanBuilder& b, int index) {
     pl.push_back(pads[i]);
     pr.push_back((out - 1) * strides[i] + ext - xs[2 + i] - pads[i]);
   }
+  // A non-zero input zero point: the bias takes −zp·Σw (below), so the padding must hold zp (real 0)
+  // rather than oneDNN's 0: the input is padded explicitly (ZeroPointPadKernel) and the convolution
+  // itself is unpadded.
+  const bool explicit_pad = xq.zero_point != 0 && std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p != 0; });
+  if (explicit_pad && (pr[0] < 0 || pr[1] < 0)) return false;
   Int8Output out = MatchOutput(b, node.outputs[0], out_shape);
+  int src_value = x;
+  Shape src_shape = xs;
+  if (explicit_pad) {
+    ACT_ASSIGN_OR_RETURN(int nhwc, b.Reordered(x, memory::desc(ToDims(xs), ToDnnl(xq.dtype), tag::nhwc)));
+    auto pk = std::make_unique<ZeroPointPadKernel>();
+    pk->src = nhwc;
+    pk->begin = {pl[0], pl[1]};
+    pk->end = {pr[0], pr[1]};
+    pk->zero_point = static_cast<uint8_t>(xq.zero_point);
+    src_shape = {xs[0], xs[1], xs[2] + pl[0] + pr[0], xs[3] + pl[1] + pr[1]};
+    pk->dst = b.AddValue(node.outputs[0] + "#zp_pad", xq.dtype, src_shape,
+                         memory::desc(ToDims(src_shape), ToDnnl(xq.dtype), tag::nhwc));
+    b.V(pk->dst).quant = {xq.scale, xq.zero_point};
+    pk->reads = {nhwc};
+    pk->writes = {pk->dst};
+    pk->label = "Pad(int8, zero point)";
+    pk->node_name = node.name;
+    src_value = pk->dst;
+    b.AddKernel(std::move(pk));
+    pl = {0, 0};
+    pr = {0, 0};
+  }
   std::vector<float> scales(O);
   for (int64_t o = 0; o < O; ++o) scales[o] = xq.scale * ws[o];
+  // Σ (x_q − zp)·w = Σ x_q·w − zp·Σ w: the input zero point goes into the bias (exact in float up to 2^24).
+  if (xq.zero_point != 0) {
+    const int64_t per_o = wq->numel() / O;
+    const int8_t* w = wq->data<int8_t>();
+    for (int64_t o = 0; o < O; ++o) {
+      int64_t sum = 0;
+      for (int64_t k = 0; k < per_o; ++k) sum += w[o * per_o + k];
+      bias_acc[o] -= static_cast<float>(xq.zero_point * sum);
+    }
+  }
   try {
     memory::dims wdims = group > 1 ? memory::dims{group, O / group, C / group, kernel[0], kernel[1]}
                                    : memory::dims{O, C, kernel[0], kernel[1]};
     const memory::desc w_plain = PlainDesc(Shape(wdims.begin(), wdims.end()), DType::kInt8);
-    const memory::desc src_any(ToDims(xs), ToDnnl(xq.dtype), tag::any);
+    const memory::desc src_any(ToDims(src_shape), ToDnnl(xq.dtype), explicit_pad ? tag::nhwc : tag::any);
     const memory::desc w_any(wdims, memory::data_type::s8, tag::any);
     const memory::desc b_md({O}, memory::data_type::f32, tag::a);
     const memory::desc dst_any(ToDims(out_shape), OutType(out), tag::any);
@@ -273,8 +395,8 @@ Expected<bool> BuildConvInt8(PlanBuilder& b, int index) {
     for (int64_t d : dilations) dil.push_back(d - 1);
     dnnl::convolution_forward::desc d(prop_kind::forward_inference, algorithm::convolution_direct, src_any, w_any, b_md,
                                       dst_any, memory::dims(strides.begin(), strides.end()), dil, pl, pr);
-    dnnl::convolution_forward::primitive_desc pd(d, MakeAttr(b, out, scales, 1 << 1, xq.zero_point, xq.scale, ws), b.engine());
-    ACT_ASSIGN_OR_RETURN(int src, b.Reordered(x, pd.src_desc()));
+    dnnl::convolution_forward::primitive_desc pd(d, MakeAttr(b, out, scales, 1 << 1, xq.scale, ws), b.engine());
+    ACT_ASSIGN_OR_RETURN(int src, b.Reordered(src_value, pd.src_desc()));
     auto k = std::make_unique<DnnlKernel>();
     k->primitive = dnnl::convolution_forward(pd);
     ACT_ASSIGN_OR_RETURN(k->owned_args[DNNL_ARG_WEIGHTS], ReorderConstant(b.engine(), wq->raw_data(), w_plain, pd.weights_desc()));
@@ -316,6 +438,16 @@ Expected<bool> BuildMatMulInt8(PlanBuilder& b, int index) {
   if (!bias_name.empty()) {
     if (node.GetFloat("beta", 1.f) != 1.f || !BiasInAccumulatorUnits(b, bias_name, N, xq.scale, ws, &bias_acc)) return false;
   }
+  // Σ_k (x_q − zp)·w[k][n] = Σ_k x_q·w[k][n] − zp·Σ_k w[k][n]: the input zero point goes into the bias.
+  if (xq.zero_point != 0) {
+    if (bias_acc.empty()) bias_acc.assign(N, 0.f);
+    const int8_t* w = wq->data<int8_t>();
+    for (int64_t n = 0; n < N; ++n) {
+      int64_t sum = 0;
+      for (int64_t k = 0; k < K; ++k) sum += tb ? w[n * K + k] : w[k * N + n];
+      bias_acc[n] -= static_cast<float>(xq.zero_point * sum);
+    }
+  }
   Shape out_shape = as;
   out_shape.back() = N;
   const size_t rank = as.size();
@@ -342,7 +474,7 @@ Expected<bool> BuildMatMulInt8(PlanBuilder& b, int index) {
       b_md = PlainDesc(bd, DType::kFloat32);
     }
     dnnl::matmul::desc d = bias_acc.empty() ? dnnl::matmul::desc(a_md, w_any, dst_md) : dnnl::matmul::desc(a_md, w_any, b_md, dst_md);
-    dnnl::matmul::primitive_desc pd(d, MakeAttr(b, out, scales, 1 << (rank - 1), xq.zero_point, xq.scale, ws), b.engine());
+    dnnl::matmul::primitive_desc pd(d, MakeAttr(b, out, scales, 1 << (rank - 1), xq.scale, ws), b.engine());
     ACT_ASSIGN_OR_RETURN(int src, b.Plain(x));
     auto k = std::make_unique<DnnlKernel>();
     k->primitive = dnnl::matmul(pd);

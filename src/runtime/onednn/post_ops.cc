@@ -1,5 +1,6 @@
 #include "runtime/onednn/post_ops.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -125,6 +126,39 @@ bool MatchSwish(PlanBuilder& b, const std::string& x, std::string* out, std::vec
 
 }  // namespace
 
+void MergeLastEltwise(std::vector<PostOp>* ops) {
+  const size_t n = ops->size();
+  if (n < 2) return;
+  PostOp& first = (*ops)[n - 2];
+  const PostOp& second = (*ops)[n - 1];
+  if (first.binary || second.binary || first.sum || second.sum) return;
+  if (first.alg == algorithm::eltwise_linear && second.alg == algorithm::eltwise_linear) {
+    // a2·(a1·x + b1) + b2 = (a1·a2)·x + (a2·b1 + b2)
+    first.beta = second.alpha * first.beta + second.beta;
+    first.alpha *= second.alpha;
+  } else if (first.alg == algorithm::eltwise_clip && second.alg == algorithm::eltwise_clip) {
+    // clip(clip(x, l1, h1), l2, h2) = clip(x, max(l1, l2), min(h1, h2)) when the ranges overlap
+    if (std::max(first.alpha, second.alpha) > std::min(first.beta, second.beta)) return;
+    first.alpha = std::max(first.alpha, second.alpha);
+    first.beta = std::min(first.beta, second.beta);
+  } else {
+    return;
+  }
+  if (!second.label.empty()) first.label += (first.label.empty() ? "" : "+") + second.label;
+  ops->pop_back();
+}
+
+bool EltwiseRepresentable(const std::vector<PostOp>& ops) {
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (ops[i].binary || ops[i].sum) continue;
+    for (size_t j = 0; j < i; ++j) {
+      if (ops[j].binary || ops[j].sum || ops[j].alg != ops[i].alg) continue;
+      if (ops[j].alpha != ops[i].alpha || ops[j].beta != ops[i].beta) return false;
+    }
+  }
+  return true;
+}
+
 PostOpChain AbsorbPostOps(PlanBuilder& b, const std::string& value, const Shape& shape, bool allow_binary,
                           bool consume) {
   PostOpChain chain;
@@ -133,6 +167,7 @@ PostOpChain AbsorbPostOps(PlanBuilder& b, const std::string& value, const Shape&
   while (!b.IsGraphOutput(cur)) {
     std::string next;
     std::vector<int> covered;
+    std::vector<PostOp> before = chain.ops;
     if (MatchHardSwish(b, cur, &next, &covered)) {
       chain.ops.push_back({false, algorithm::eltwise_hardswish, 0.f, 0.f, -1, "HardSwish"});
     } else if (MatchSwish(b, cur, &next, &covered)) {
@@ -186,23 +221,17 @@ PostOpChain AbsorbPostOps(PlanBuilder& b, const std::string& value, const Shape&
       covered = {ci};
       next = n.outputs[0];
     }
+    MergeLastEltwise(&chain.ops);
+    if (!EltwiseRepresentable(chain.ops)) {
+      // oneDNN 2.6 cannot take this step after the earlier ones: stop the chain before it.
+      chain.ops = std::move(before);
+      break;
+    }
     for (int i : covered) {
       if (consume) b.Consume(i);
       chain.nodes.push_back(i);
     }
     cur = next;
-    // Two linear steps in a row are one: a2·(a1·x + b1) + b2 = (a1·a2)·x + (a2·b1 + b2).
-    const size_t n = chain.ops.size();
-    if (n >= 2 && !chain.ops[n - 1].binary && !chain.ops[n - 2].binary && !chain.ops[n - 1].sum &&
-        !chain.ops[n - 2].sum && chain.ops[n - 1].alg == algorithm::eltwise_linear &&
-        chain.ops[n - 2].alg == algorithm::eltwise_linear) {
-      PostOp& first = chain.ops[n - 2];
-      const PostOp& second = chain.ops[n - 1];
-      first.beta = second.alpha * first.beta + second.beta;
-      first.alpha *= second.alpha;
-      if (!second.label.empty()) first.label += (first.label.empty() ? "" : "+") + second.label;
-      chain.ops.pop_back();
-    }
   }
   chain.output = cur;
   return chain;

@@ -47,6 +47,15 @@ struct PostOpChain {
 PostOpChain AbsorbPostOps(PlanBuilder& builder, const std::string& value, const Shape& shape, bool allow_binary,
                           bool consume = true);
 
+// oneDNN 2.6.3 fault (checked on its AVX-512 and AVX2 int8 convolutions): in one post-op chain, a second
+// eltwise of the same algorithm runs with the first one's alpha/beta (linear(2,0) then linear(81,22)
+// computed 4x instead of 162x+22). Chains are therefore kept to distinct eltwise algorithms, or repeats
+// with identical parameters.
+// Merges the last two ops when both are linear (into one linear) or both clip (into one clip).
+void MergeLastEltwise(std::vector<PostOp>* ops);
+// True when no eltwise algorithm repeats with different alpha/beta.
+bool EltwiseRepresentable(const std::vector<PostOp>& ops);
+
 // Reads a constant scalar float (a one-element tensor); false when `name` is not one.
 bool ConstScalar(PlanBuilder& builder, const std::string& name, float* value);
 
