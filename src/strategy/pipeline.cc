@@ -15,6 +15,7 @@
 #include "ir/checker.h"
 #include "ir/onnx_io.h"
 #include "ir/passes/pass.h"
+#include "metrics/metric_from_config.h"
 #include "strategy/activation_statistics.h"
 #include "strategy/layer_fallback.h"
 #include "strategy/report_writer.h"
@@ -35,41 +36,6 @@ int64_t FileSize(const std::string& path) {
   const std::string data = path + ".data";
   if (fs::exists(data, ec)) total += static_cast<int64_t>(fs::file_size(data, ec));
   return total;
-}
-
-Expected<std::unique_ptr<data::Dataset>> DatasetFromConfig(const config::DatasetConfig& c) {
-  for (const auto& type : data::DatasetTypes()) {
-    if (c.type == type.name) {
-      auto d = type.create(c);
-      if (!d.ok()) return d.status().WithContext(c.key_path);
-      return d;
-    }
-  }
-  return InvalidInput(c.key_path + ".type '" + c.type + "' is not a data set type");
-}
-
-metrics::MetricConfig MetricFromConfig(const config::Config& config) {
-  const config::EvalConfig& e = config.global.eval;
-  metrics::MetricConfig m;
-  m.name = e.metric;
-  m.output = e.output;
-  m.num_classes = e.num_classes;
-  m.decoder = e.decoder;
-  m.dictionary = e.dictionary;
-  m.conf_threshold = static_cast<float>(e.conf_threshold);
-  m.nms_iou = static_cast<float>(e.nms_iou);
-  m.max_detections = e.max_detections;
-  m.category_ids = e.category_ids;
-  if (config.global.eval_data) {
-    for (const auto& t : config.global.eval_data->transforms) {
-      if (t.kind == config::TransformConfig::Kind::kResize && t.size.size() == 2) {
-        m.input_height = t.size[0];
-        m.input_width = t.size[1];
-        m.resize_mode = t.mode;
-      }
-    }
-  }
-  return m;
 }
 
 bool HasLabels(const std::vector<data::Batch>& batches) {
@@ -154,7 +120,7 @@ Expected<Report> RunPipeline(const Options& options) {
     if (!config.global.train_data) {
       return InvalidInput("no calibration data: set Global.train_data in the config (or Options::train_data)");
     }
-    ACT_ASSIGN_OR_RETURN(auto d, DatasetFromConfig(*config.global.train_data));
+    ACT_ASSIGN_OR_RETURN(auto d, data::CreateDataset(*config.global.train_data));
     train = std::move(d);
     train_loading = data::LoaderOptionsFrom(*config.global.train_data);
   }
@@ -162,7 +128,7 @@ Expected<Report> RunPipeline(const Options& options) {
   train_loading.batch_size = options.batch_size > 0 ? options.batch_size : qp.batch_size;
   const bool have_callback = options.eval_callback || options.eval_runner_callback;
   if (!eval && !have_callback && config.global.eval_data) {
-    ACT_ASSIGN_OR_RETURN(auto d, DatasetFromConfig(*config.global.eval_data));
+    ACT_ASSIGN_OR_RETURN(auto d, data::CreateDataset(*config.global.eval_data));
     eval = std::move(d);
     eval_loading = data::LoaderOptionsFrom(*config.global.eval_data);
   }
@@ -177,7 +143,8 @@ Expected<Report> RunPipeline(const Options& options) {
   } else if (options.eval_callback) {
     scorer = MakeFileCallbackScorer(options.eval_callback, options.higher_is_better, save_dir);
   } else {
-    metrics::MetricConfig metric = MetricFromConfig(config);
+    metrics::MetricConfig metric =
+        metrics::MetricConfigFromEval(config.global.eval, config.global.eval_data ? &*config.global.eval_data : nullptr);
     std::shared_ptr<const std::vector<data::Batch>> eval_batches;
     std::string description;
     if (eval) {

@@ -19,6 +19,7 @@
 #include "exec/runner.h"
 #include "ir/onnx_io.h"
 #include "metrics/evaluator.h"
+#include "metrics/metric_from_config.h"
 #include "tools/cli/command.h"
 
 namespace act::cli {
@@ -93,27 +94,6 @@ bool IsSingleInputType(const std::string& type) {
   return type == "idx" || type == "image_folder" || type == "coco" || type == "ocr_lines" || type == "npy";
 }
 
-metrics::MetricConfig ToMetricConfig(const config::EvalConfig& e, const config::DatasetConfig& data) {
-  metrics::MetricConfig m;
-  m.name = e.metric;
-  m.output = e.output;
-  m.num_classes = e.num_classes;
-  m.decoder = e.decoder;
-  m.dictionary = e.dictionary;
-  m.conf_threshold = static_cast<float>(e.conf_threshold);
-  m.nms_iou = static_cast<float>(e.nms_iou);
-  m.max_detections = e.max_detections;
-  m.category_ids = e.category_ids;
-  for (const auto& t : data.transforms) {  // the last resize decides the network input geometry
-    if (t.kind == config::TransformConfig::Kind::kResize) {
-      m.input_height = t.size[0];
-      m.input_width = t.size[1];
-      m.resize_mode = t.mode;
-    }
-  }
-  return m;
-}
-
 Status RunEval(const EvalCliOptions& o) {
   ACT_ASSIGN_OR_RETURN(config::Config cfg, config::LoadConfig(o.config));
   const std::string model = o.model.empty() ? cfg.global.model : o.model;
@@ -146,7 +126,7 @@ Status RunEval(const EvalCliOptions& o) {
   auto loader = data::Loader::Create(**dataset, data::LoaderOptionsFrom(data));
   if (!loader.ok()) return loader.status();
 
-  auto metric = metrics::CreateMetric(ToMetricConfig(cfg.global.eval, data));
+  auto metric = metrics::CreateMetric(metrics::MetricConfigFromEval(cfg.global.eval, &data));
   if (!metric.ok()) return metric.status().WithContext(o.config + ": Global.eval");
   if ((*metric)->needs_reference() && o.reference.empty()) {
     return InvalidInput("metric '" + cfg.global.eval.metric + "' compares with a reference model: pass --reference FP32.onnx");
