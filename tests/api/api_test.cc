@@ -9,6 +9,7 @@
 #include "act/act.h"
 #include "data/loader.h"
 #include "data/registry.h"
+#include "mnist_fixture.h"
 #include "test_support.h"
 
 namespace act::test {
@@ -16,32 +17,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-config::DatasetConfig Mnist(int64_t skip, int64_t limit) {
-  config::DatasetConfig c;
-  c.type = "idx";
-  c.key_path = "test";
-  c.images = SharedDataPath("mnist/t10k-images-idx3-ubyte.gz");
-  c.labels = SharedDataPath("mnist/t10k-labels-idx1-ubyte.gz");
-  c.input_name = "input";
-  config::TransformConfig normalize;
-  normalize.kind = config::TransformConfig::Kind::kNormalize;
-  normalize.scale = 1.0 / 255;
-  normalize.mean = {0.5};
-  normalize.std = {0.5};
-  c.transforms = {normalize};
-  c.skip = skip;
-  c.limit = limit;
-  return c;
-}
-
 std::shared_ptr<data::Dataset> MakeDataset(const config::DatasetConfig& c) {
-  for (const auto& t : data::DatasetTypes()) {
-    if (t.name == c.type) {
-      auto d = t.create(c);
-      if (d.ok()) return std::shared_ptr<data::Dataset>(std::move(d).value());
-    }
-  }
-  return nullptr;
+  auto d = data::CreateDataset(c);
+  return d.ok() ? std::shared_ptr<data::Dataset>(std::move(d).value()) : nullptr;
 }
 
 config::Config PtqConfig() {
@@ -66,10 +44,10 @@ TEST(AutoCompression, DatasetAndFileCallbackInCode) {
   const std::string model = SharedDataPath("mnist/mnist_cnn.onnx");
   ACT_SKIP_IF_EMPTY(model, "mnist_cnn.onnx");
   if (!OrtAvailable()) GTEST_SKIP() << "onnxruntime-node is not installed (deps/); skipping";
-  auto calibration = MakeDataset(Mnist(0, 256));
+  auto calibration = MakeDataset(MnistTestDigits(0, 256));
   ASSERT_NE(calibration, nullptr);
   // The evaluation: top-1 of the candidate file in ONNX Runtime on digits 1000-1999.
-  auto eval_set = MakeDataset(Mnist(0, -1));
+  auto eval_set = MakeDataset(MnistTestDigits(0, -1));
   data::LoaderOptions lo;
   lo.skip = 1000;
   lo.limit = 1000;
@@ -122,7 +100,7 @@ TEST(AutoCompression, NanEvaluationStopsWithNothingWritten) {
   options.model_path = model;
   options.save_dir = out + "/result";
   options.config = PtqConfig();
-  options.train_data = MakeDataset(Mnist(0, 64));
+  options.train_data = MakeDataset(MnistTestDigits(0, 64));
   options.show_progress = false;
   options.eval_runner_callback = [](const RunModelFn&) -> Expected<double> { return std::nan(""); };
   AutoCompression ac(options);

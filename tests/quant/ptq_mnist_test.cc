@@ -9,40 +9,12 @@
 #include "data/datasets.h"
 #include "data/loader.h"
 #include "ir/onnx_io.h"
+#include "mnist_fixture.h"
 #include "ort_calibration.h"
 #include "quant/ptq.h"
 
 namespace act::test {
 namespace {
-
-config::DatasetConfig MnistConfig(int64_t skip, int64_t limit, int64_t batch) {
-  config::DatasetConfig c;
-  c.type = "idx";
-  c.key_path = "test";
-  c.images = SharedDataPath("mnist/t10k-images-idx3-ubyte.gz");
-  c.labels = SharedDataPath("mnist/t10k-labels-idx1-ubyte.gz");
-  c.input_name = "input";
-  config::TransformConfig normalize;
-  normalize.kind = config::TransformConfig::Kind::kNormalize;
-  normalize.scale = 1.0 / 255;
-  normalize.mean = {0.5};
-  normalize.std = {0.5};
-  c.transforms = {normalize};
-  c.skip = skip;
-  c.limit = limit;
-  c.batch_size = batch;
-  return c;
-}
-
-double Top1(const Tensor& logits, const std::vector<std::optional<data::Label>>& labels) {
-  const int64_t n = logits.dim(0), k = logits.dim(1);
-  int64_t correct = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    const float* row = logits.data<float>() + i * k;
-    correct += std::max_element(row, row + k) - row == labels[i]->class_id;
-  }
-  return 100.0 * static_cast<double>(correct) / static_cast<double>(n);
-}
 
 TEST(PtqMnist, Int8InOrtKeepsAccuracyAndFusesEverything) {
   const std::string model_path = SharedDataPath("mnist/mnist_cnn.onnx");
@@ -53,7 +25,7 @@ TEST(PtqMnist, Int8InOrtKeepsAccuracyAndFusesEverything) {
   ASSERT_TRUE(fp32.ok()) << fp32.status().message();
 
   // The evaluation set, one batch of 9000, and the FP32 reference in ORT.
-  auto eval_set = data::CreateIdxDataset(MnistConfig(1000, 9000, 9000));
+  auto eval_set = data::CreateIdxDataset(MnistTestDigits(1000, 9000, 9000));
   ASSERT_TRUE(eval_set.ok()) << eval_set.status().message();
   auto eval_loader = data::Loader::Create(**eval_set, data::LoaderOptions{9000, false, 0, 1000, 9000});
   ASSERT_TRUE(eval_loader.ok());
@@ -62,9 +34,9 @@ TEST(PtqMnist, Int8InOrtKeepsAccuracyAndFusesEverything) {
   const data::Batch& eval = **eval_batch;
   auto ref = RunOrt(model_path, eval.inputs);
   ASSERT_TRUE(ref.ok()) << ref.status().message();
-  const double fp32_top1 = Top1(ref->at("output"), eval.labels);
+  const double fp32_top1 = 100.0 * Top1Fraction(ref->at("output"), eval.labels);
 
-  auto calib_set = data::CreateIdxDataset(MnistConfig(0, 1000, 32));
+  auto calib_set = data::CreateIdxDataset(MnistTestDigits(0, 1000, 32));
   ASSERT_TRUE(calib_set.ok());
   const auto fp32_size = std::filesystem::file_size(model_path);
   std::cout << "FP32 top-1 on digits 1000-9999 (ORT): " << fp32_top1 << "%, " << fp32_size << " bytes\n";
@@ -82,7 +54,7 @@ TEST(PtqMnist, Int8InOrtKeepsAccuracyAndFusesEverything) {
     ASSERT_TRUE(ptq->table.Save(dir + "/calibration_" + algo + ".json").ok());
     auto out = RunOrt(path, eval.inputs);
     ASSERT_TRUE(out.ok()) << out.status().message();
-    const double int8_top1 = Top1(out->at("output"), eval.labels);
+    const double int8_top1 = 100.0 * Top1Fraction(out->at("output"), eval.labels);
     const double ratio = static_cast<double>(std::filesystem::file_size(path)) / static_cast<double>(fp32_size);
     auto counts = OrtOptimizedOpCounts(path, dir + "/mnist_int8_" + algo + ".opt.onnx");
     ASSERT_TRUE(counts.ok()) << counts.status().message();

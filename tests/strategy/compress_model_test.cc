@@ -15,6 +15,7 @@
 #include "data/loader.h"
 #include "data/registry.h"
 #include "ir/onnx_io.h"
+#include "mnist_fixture.h"
 #include "quant/test_graphs.h"
 #include "test_support.h"
 
@@ -57,16 +58,6 @@ Expected<data::Batch> EvalBatch(const std::string& config_path) {
   return std::move(*batch);
 }
 
-double Top1(const Tensor& logits, const std::vector<std::optional<data::Label>>& labels) {
-  const int64_t n = logits.dim(0), k = logits.dim(1);
-  int64_t correct = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    const float* row = logits.data<float>() + i * k;
-    correct += std::max_element(row, row + k) - row == labels[i]->class_id;
-  }
-  return static_cast<double>(correct) / static_cast<double>(n);
-}
-
 // Op counts of ORT's optimized graph (tests/ort/optimize.js --counts).
 nlohmann::json OrtOptimizedCounts(const std::string& model, const std::string& dir) {
   CommandResult r = RunCommand("node " + RepoPath("tests/ort/optimize.js") + " --model " + model + " --out " + dir +
@@ -107,8 +98,8 @@ TEST(CompressMnist, Int8InOrtWithinBudgetSmallAndFused) {
   auto fp32_out = RunOrt(model, batch->inputs);
   auto int8_out = RunOrt(out + "/model.onnx", batch->inputs);
   ASSERT_TRUE(fp32_out.ok() && int8_out.ok()) << (fp32_out.ok() ? int8_out.status() : fp32_out.status()).message();
-  const double ort_fp32 = Top1(fp32_out->begin()->second, batch->labels);
-  const double ort_int8 = Top1(int8_out->begin()->second, batch->labels);
+  const double ort_fp32 = Top1Fraction(fp32_out->begin()->second, batch->labels);
+  const double ort_int8 = Top1Fraction(int8_out->begin()->second, batch->labels);
   std::printf("MNIST CNN: ORT top1 fp32=%.4f int8=%.4f; ours fp32=%.4f int8=%.4f; size %.4f; %.1f s\n", ort_fp32,
               ort_int8, fp32, int8, ratio, seconds);
   EXPECT_NEAR(ort_fp32, 0.9877, 0.0015) << "the FP32 model's known accuracy on these digits";
@@ -149,8 +140,8 @@ TEST(CompressSst2, Int8InOrtWithinHalfAPoint) {
   auto fp32_out = RunOrt(model, batch->inputs);
   auto int8_out = RunOrt(out + "/model.onnx", batch->inputs);
   ASSERT_TRUE(fp32_out.ok() && int8_out.ok()) << (fp32_out.ok() ? int8_out.status() : fp32_out.status()).message();
-  const double ort_fp32 = Top1(fp32_out->begin()->second, batch->labels);
-  const double ort_int8 = Top1(int8_out->begin()->second, batch->labels);
+  const double ort_fp32 = Top1Fraction(fp32_out->begin()->second, batch->labels);
+  const double ort_int8 = Top1Fraction(int8_out->begin()->second, batch->labels);
   std::printf("SST-2 transformer: ORT accuracy fp32=%.4f int8=%.4f; ours fp32=%.4f int8=%.4f; size %.4f\n",
               ort_fp32, ort_int8, fp32, int8, ratio);
   EXPECT_NEAR(ort_fp32, 0.7856, 0.0015) << "the FP32 fixture's known dev accuracy (examples/sst2_bert)";
