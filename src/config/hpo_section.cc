@@ -1,28 +1,30 @@
 // HyperParameterOptimization: the search space of ACT's PTQ hyper-parameter search (PaddleSlim's
 // strategy_config.py defaults). hist_percent and batch_num are [low, high] bounds sampled uniformly.
+#include "config/field_table.h"
 #include "config/sections.h"
 
 namespace act::config {
 namespace {
-const std::vector<std::string> kKeys = {"ptq_algo",     "bias_correct", "weight_quantize_type",
-                                        "hist_percent", "batch_num",    "max_quant_count"};
+using H = HyperParameterOptimizationConfig;
+const std::vector<Field<H>>& HpoFields() {
+  static const std::vector<Field<H>> fields = {
+      {"ptq_algo", &H::ptq_algo, {"hist", "KL", "avg", "mse", "emd", "abs_max", "min_max"}},
+      {"bias_correct", &H::bias_correct},
+      {"weight_quantize_type", &H::weight_quantize_type, {"channel_wise_abs_max", "abs_max"}},
+      {"hist_percent", &H::hist_percent},
+      {"batch_num", &H::batch_num},
+      {"max_quant_count", &H::max_quant_count},
+  };
+  return fields;
+}
 }  // namespace
 
 Status ParseHyperParameterOptimization(const ParseContext& ctx, const YAML::Node& node, Config* config) {
   const std::string p = "HyperParameterOptimization";
   HyperParameterOptimizationConfig h;
-  ACT_RETURN_IF_ERROR(CheckKeys(ctx, node, p, kKeys));
+  ACT_RETURN_IF_ERROR(CheckKeys(ctx, node, p, FieldKeys(HpoFields())));
   if (!node.IsNull()) {
-    ACT_RETURN_IF_ERROR(Read(ctx, node, p, "ptq_algo", &h.ptq_algo));
-    for (const auto& algo : h.ptq_algo) {
-      ACT_RETURN_IF_ERROR(CheckChoice(ctx, node, p, "ptq_algo", algo,
-                                      {"hist", "KL", "avg", "mse", "emd", "abs_max", "min_max"}));
-    }
-    ACT_RETURN_IF_ERROR(Read(ctx, node, p, "bias_correct", &h.bias_correct));
-    ACT_RETURN_IF_ERROR(Read(ctx, node, p, "weight_quantize_type", &h.weight_quantize_type));
-    ACT_RETURN_IF_ERROR(Read(ctx, node, p, "hist_percent", &h.hist_percent));
-    ACT_RETURN_IF_ERROR(Read(ctx, node, p, "batch_num", &h.batch_num));
-    ACT_RETURN_IF_ERROR(Read(ctx, node, p, "max_quant_count", &h.max_quant_count));
+    ACT_RETURN_IF_ERROR(ReadFields(ctx, node, p, HpoFields(), &h));
     if (h.hist_percent.size() != 2 || h.hist_percent[0] > h.hist_percent[1]) {
       return InvalidInput(Where(ctx, node["hist_percent"], p + ".hist_percent") + ": expected [low, high]");
     }
@@ -39,16 +41,8 @@ Status ParseHyperParameterOptimization(const ParseContext& ctx, const YAML::Node
 
 void EmitHyperParameterOptimization(const Config& config, YAML::Node* root) {
   if (!config.hyper_parameter_optimization) return;
-  const auto& h = *config.hyper_parameter_optimization;
   YAML::Node n;
-  n["ptq_algo"] = h.ptq_algo;
-  YAML::Node bias(YAML::NodeType::Sequence);
-  for (bool b : h.bias_correct) bias.push_back(b);
-  n["bias_correct"] = bias;
-  n["weight_quantize_type"] = h.weight_quantize_type;
-  n["hist_percent"] = DoubleList(h.hist_percent);
-  n["batch_num"] = h.batch_num;
-  n["max_quant_count"] = h.max_quant_count;
+  EmitFields(HpoFields(), *config.hyper_parameter_optimization, &n);
   (*root)["HyperParameterOptimization"] = n;
 }
 

@@ -1,40 +1,39 @@
 // QuantAware (alias Quantization): ACT's quantization-aware training, keys and defaults from PaddleSlim's
 // strategy_config.py, plus quant_post_first and scale_trainable (ACT 2.6's QuantAware has them too).
+#include "config/field_table.h"
 #include "config/sections.h"
 
 namespace act::config {
 namespace {
-const std::vector<std::string> kKeys = {
-    "use_pact", "weight_quantize_type", "activation_quantize_type", "weight_bits", "activation_bits",
-    "not_quant_pattern", "quantize_op_types", "dtype", "window_size", "moving_rate", "for_tensorrt", "onnx_format",
-    "is_full_quantize", "quant_post_first", "scale_trainable"};
+using Q = QuantAwareConfig;
+const std::vector<Field<Q>>& QuantAwareFields() {
+  static const std::vector<Field<Q>> fields = {
+      {"use_pact", &Q::use_pact},
+      {"weight_quantize_type", &Q::weight_quantize_type, {"channel_wise_abs_max", "abs_max"}},
+      {"activation_quantize_type", &Q::activation_quantize_type, {"moving_average_abs_max", "range_abs_max", "abs_max"}},
+      {"weight_bits", &Q::weight_bits},
+      {"activation_bits", &Q::activation_bits},
+      {"not_quant_pattern", &Q::not_quant_pattern},
+      {"quantize_op_types", &Q::quantize_op_types},
+      {"dtype", &Q::dtype, {"int8"}},
+      {"window_size", &Q::window_size},
+      {"moving_rate", &Q::moving_rate},
+      {"for_tensorrt", &Q::for_tensorrt},
+      {"onnx_format", &Q::onnx_format},
+      {"is_full_quantize", &Q::is_full_quantize},
+      {"quant_post_first", &Q::quant_post_first},
+      {"scale_trainable", &Q::scale_trainable},
+  };
+  return fields;
+}
 }  // namespace
 
 Status ParseQuantAware(const ParseContext& ctx, const YAML::Node& node, Config* config) {
   const std::string p = "QuantAware";
   QuantAwareConfig q;
-  ACT_RETURN_IF_ERROR(CheckKeys(ctx, node, p, kKeys));
+  ACT_RETURN_IF_ERROR(CheckKeys(ctx, node, p, FieldKeys(QuantAwareFields())));
   if (!node.IsNull()) {
-    ACT_RETURN_IF_ERROR(Read(ctx, node, p, "use_pact", &q.use_pact));
-    ACT_RETURN_IF_ERROR(Read(ctx, node, p, "weight_quantize_type", &q.weight_quantize_type));
-    ACT_RETURN_IF_ERROR(CheckChoice(ctx, node, p, "weight_quantize_type", q.weight_quantize_type,
-                                    {"channel_wise_abs_max", "abs_max"}));
-    ACT_RETURN_IF_ERROR(Read(ctx, node, p, "activation_quantize_type", &q.activation_quantize_type));
-    ACT_RETURN_IF_ERROR(CheckChoice(ctx, node, p, "activation_quantize_type", q.activation_quantize_type,
-                                    {"moving_average_abs_max", "range_abs_max", "abs_max"}));
-    ACT_RETURN_IF_ERROR(Read(ctx, node, p, "weight_bits", &q.weight_bits));
-    ACT_RETURN_IF_ERROR(Read(ctx, node, p, "activation_bits", &q.activation_bits));
-    ACT_RETURN_IF_ERROR(Read(ctx, node, p, "not_quant_pattern", &q.not_quant_pattern));
-    ACT_RETURN_IF_ERROR(Read(ctx, node, p, "quantize_op_types", &q.quantize_op_types));
-    ACT_RETURN_IF_ERROR(Read(ctx, node, p, "dtype", &q.dtype));
-    ACT_RETURN_IF_ERROR(CheckChoice(ctx, node, p, "dtype", q.dtype, {"int8"}));
-    ACT_RETURN_IF_ERROR(Read(ctx, node, p, "window_size", &q.window_size));
-    ACT_RETURN_IF_ERROR(Read(ctx, node, p, "moving_rate", &q.moving_rate));
-    ACT_RETURN_IF_ERROR(Read(ctx, node, p, "for_tensorrt", &q.for_tensorrt));
-    ACT_RETURN_IF_ERROR(Read(ctx, node, p, "onnx_format", &q.onnx_format));
-    ACT_RETURN_IF_ERROR(Read(ctx, node, p, "is_full_quantize", &q.is_full_quantize));
-    ACT_RETURN_IF_ERROR(Read(ctx, node, p, "quant_post_first", &q.quant_post_first));
-    ACT_RETURN_IF_ERROR(Read(ctx, node, p, "scale_trainable", &q.scale_trainable));
+    ACT_RETURN_IF_ERROR(ReadFields(ctx, node, p, QuantAwareFields(), &q));
     if (q.weight_bits < 2 || q.weight_bits > 8) {
       return InvalidInput(Where(ctx, node["weight_bits"], p + ".weight_bits") +
                           ": must lie in [2, 8] (4-bit weights are stored as int8 within [-8, 7])");
@@ -54,23 +53,8 @@ Status ParseQuantAware(const ParseContext& ctx, const YAML::Node& node, Config* 
 
 void EmitQuantAware(const Config& config, YAML::Node* root) {
   if (!config.quant_aware) return;
-  const QuantAwareConfig& q = *config.quant_aware;
   YAML::Node n;
-  n["use_pact"] = q.use_pact;
-  n["weight_quantize_type"] = q.weight_quantize_type;
-  n["activation_quantize_type"] = q.activation_quantize_type;
-  n["weight_bits"] = q.weight_bits;
-  n["activation_bits"] = q.activation_bits;
-  n["not_quant_pattern"] = q.not_quant_pattern;
-  n["quantize_op_types"] = q.quantize_op_types;
-  n["dtype"] = q.dtype;
-  n["window_size"] = q.window_size;
-  n["moving_rate"] = q.moving_rate;
-  n["for_tensorrt"] = q.for_tensorrt;
-  n["onnx_format"] = q.onnx_format;
-  n["is_full_quantize"] = q.is_full_quantize;
-  n["quant_post_first"] = q.quant_post_first;
-  n["scale_trainable"] = q.scale_trainable;
+  EmitFields(QuantAwareFields(), *config.quant_aware, &n);
   (*root)["QuantAware"] = n;
 }
 
