@@ -5,6 +5,7 @@
 
 #include "core/strings.h"
 #include "ir/analysis.h"
+#include "ir/passes/pass.h"
 #include "ir/passes/qdq_export.h"
 #include "quant/ptq.h"
 #include "quant/qdq_scheme.h"
@@ -55,8 +56,17 @@ Expected<Quantizer> Quantizer::Create(const ir::Graph& fp32, QuantScheme scheme,
     g.nodes[i].name = name;
   }
   ACT_ASSIGN_OR_RETURN(q.ptq_options_, quant::PtqOptionsFromQuantPost(qp, scheme.hardware));
+  // Conv biases float and Conv weight DQs without their all-zero zero point: ~5 bytes less per output
+  // channel; ONNX Runtime still fuses every Conv into QLinearConv (qdq_export.h).
+  q.ptq_options_.compact_conv_metadata = true;
   const size_t nodes_before = g.nodes.size();
   ACT_ASSIGN_OR_RETURN(q.prepared_, quant::PrepareForPtq(g, q.ptq_options_));
+  // Channel shuffles folded into the producing Convs' output-channel order (exact in FP32; ORT's int8
+  // NHWC path then runs unbroken through the Split/Concat that remain).
+  ACT_ASSIGN_OR_RETURN(const bool shuffles_folded, ir::FoldChannelShuffle(q.prepared_));
+  if (shuffles_folded && decisions) {
+    decisions->push_back("prepare: channel shuffles folded into the producing Convs (fold_channel_shuffle)");
+  }
   if (decisions) {
     decisions->push_back("prepare: normalised, BatchNormalization and per-channel Mul/Add folded into "
                          "Conv/Gemm (" + std::to_string(nodes_before) + " -> " +

@@ -57,6 +57,13 @@ std::vector<std::map<std::string, Tensor>> Batches(int n) {
   return batches;
 }
 
+// The export options of a scheme with the readable names ("w_scale", "b_quantized") the checks look up.
+ir::QdqExportOptions ReadableOptions(const quant::QuantScheme& scheme) {
+  ir::QdqExportOptions options = quant::MakeQdqExportOptions(scheme);
+  options.compact_encoding = false;
+  return options;
+}
+
 struct Exported {
   ir::Graph graph;
   ir::QdqExportResult result;
@@ -79,7 +86,7 @@ Expected<Exported> CalibrateAndExport(const ir::Graph& fp32, const quant::QuantS
 
 TEST(QdqExport, TensorsToCalibrateFollowThePlacementRules) {
   ir::Graph g = SmallNet();
-  auto opts = quant::MakeQdqExportOptions(quant::QuantScheme{});
+  auto opts = ReadableOptions(quant::QuantScheme{});
   const auto tensors = ir::QdqTensorsToCalibrate(g, opts);
   // Conv inputs x, p1 (MaxPool's output reuses r1's parameters: p1 is not calibrated on its own), r2;
   // outputs behind Relu (r1) and Clip (r2); y1; f (Flatten reuses y1's); Gemm's output y2 is a graph
@@ -93,7 +100,7 @@ TEST(QdqExport, OrtFusesEveryQuantizedNode) {
   const ir::Graph fp32 = SmallNet();
   ASSERT_TRUE(ir::SaveModel(fp32, dir + "/fp32.onnx").ok());
   const quant::QuantScheme scheme;  // x86: u8 activations, s8 per-channel weights
-  auto e = CalibrateAndExport(fp32, scheme, quant::MakeQdqExportOptions(scheme), dir);
+  auto e = CalibrateAndExport(fp32, scheme, ReadableOptions(scheme), dir);
   ASSERT_TRUE(e.ok()) << e.status().message();
   EXPECT_EQ(e->result.quantized_ops.at("Conv"), 3);
   EXPECT_EQ(e->result.quantized_ops.at("Gemm"), 1);
@@ -124,7 +131,7 @@ TEST(QdqExport, OrtFusesEveryQuantizedNode) {
   }
   // Idempotent.
   ir::Graph again = e->graph;
-  auto second = ir::ExportQdq(again, {}, quant::MakeQdqExportOptions(scheme));
+  auto second = ir::ExportQdq(again, {}, ReadableOptions(scheme));
   ASSERT_TRUE(second.ok()) << second.status().message();
   EXPECT_FALSE(second->changed);
   EXPECT_EQ(again.nodes.size(), e->graph.nodes.size());
@@ -134,8 +141,8 @@ TEST(QdqExport, DequantizedWeightsWithinHalfAStep) {
   const ir::Graph fp32 = SmallNet();
   ir::Graph g = fp32;
   std::map<std::string, ir::QdqParams> acts;
-  for (const auto& t : ir::QdqTensorsToCalibrate(g, quant::MakeQdqExportOptions({}))) acts[t] = {0.05f, 0, DType::kUInt8};
-  auto r = ir::ExportQdq(g, acts, quant::MakeQdqExportOptions({}));
+  for (const auto& t : ir::QdqTensorsToCalibrate(g, ReadableOptions({}))) acts[t] = {0.05f, 0, DType::kUInt8};
+  auto r = ir::ExportQdq(g, acts, ReadableOptions({}));
   ASSERT_TRUE(r.ok()) << r.status().message();
   int checked = 0;
   for (const auto& node : g.nodes) {
@@ -160,7 +167,7 @@ TEST(QdqExport, DequantizedWeightsWithinHalfAStep) {
 }
 
 TEST(QdqExport, FallbackSkipListFourBitsAndErrors) {
-  const ir::QdqExportOptions base = quant::MakeQdqExportOptions({});
+  const ir::QdqExportOptions base = ReadableOptions({});
   std::map<std::string, ir::QdqParams> acts;
   for (const auto& t : ir::QdqTensorsToCalibrate(SmallNet(), base)) acts[t] = {0.05f, 0, DType::kUInt8};
 
@@ -222,7 +229,7 @@ TEST(QdqExport, DeadChannelsAndHugeBiasStayFinite) {
   g.AddNode(Op("Conv", {"x", "w", "b"}, {"y"}));
   g.outputs = {Value("y", {1, 2, 4, 4})};
   std::map<std::string, ir::QdqParams> acts = {{"x", {0.01f, 0, DType::kUInt8}}, {"y", {0.02f, 128, DType::kUInt8}}};
-  auto r = ir::ExportQdq(g, acts, quant::MakeQdqExportOptions({}));
+  auto r = ir::ExportQdq(g, acts, ReadableOptions({}));
   ASSERT_TRUE(r.ok()) << r.status().message();
   ASSERT_TRUE(ir::CheckModel(g, "dead").ok());
   const Tensor& ws = g.initializers.at("w_scale");
@@ -258,7 +265,7 @@ TEST(QdqExport, FullQuantizeAndTensorRtScheme) {
 
   for (const bool tensorrt : {false, true}) {
     quant::QuantScheme scheme = *quant::SchemeForHardware(tensorrt ? "gpu_tensorrt" : "x86_vnni");
-    ir::QdqExportOptions options = quant::MakeQdqExportOptions(scheme);
+    ir::QdqExportOptions options = ReadableOptions(scheme);
     options.is_full_quantize = true;
     const auto tensors = ir::QdqTensorsToCalibrate(g, options);
     auto table = CalibrateWithOrt(g, {input}, tensors, "abs_max", scheme, dir);
@@ -313,7 +320,7 @@ TEST(QdqExport, ConvHeavyModelIsAQuarterOfItsSize) {
   g.outputs = {Value(in, {1, 64, 8, 8})};
   const std::string dir = TempDir("qdq_size");
   ASSERT_TRUE(ir::SaveModel(g, dir + "/fp32.onnx").ok());
-  ASSERT_TRUE(ir::ExportQdq(g, acts, quant::MakeQdqExportOptions({})).ok());
+  ASSERT_TRUE(ir::ExportQdq(g, acts, ReadableOptions({})).ok());
   ASSERT_TRUE(ir::SaveModel(g, dir + "/int8.onnx").ok());
   const double ratio = static_cast<double>(std::filesystem::file_size(dir + "/int8.onnx")) /
                        static_cast<double>(std::filesystem::file_size(dir + "/fp32.onnx"));
@@ -355,7 +362,7 @@ TEST(QdqExport, ActivationMatMulOnlyWhenAsked) {
   g.inputs = {Value("a", {2, 4}), Value("b", {4, 3})};
   g.AddNode(Op("MatMul", {"a", "b"}, {"y"}));
   g.outputs = {Value("y", {2, 3})};
-  auto options = quant::MakeQdqExportOptions({});
+  auto options = ReadableOptions({});
   EXPECT_TRUE(ir::QdqTensorsToCalibrate(g, options).empty());
   options.quantize_activation_matmul = true;
   EXPECT_EQ(ir::QdqTensorsToCalibrate(g, options), (std::vector<std::string>{"a", "b"}));
@@ -381,7 +388,7 @@ TEST(QdqExport, ConvTransposeInOrt) {
   ASSERT_TRUE(ir::SaveModel(g, dir + "/fp32.onnx").ok());
   const std::map<std::string, Tensor> input = {{"x", Random({1, 4, 5, 5}, 9, 0.0f, 1.0f)}};
   const quant::QuantScheme scheme;
-  auto options = quant::MakeQdqExportOptions(scheme);
+  auto options = ReadableOptions(scheme);
   options.quantize_op_types.insert("ConvTranspose");  // not a default: see below
   auto table = CalibrateWithOrt(g, {input}, ir::QdqTensorsToCalibrate(g, options), "abs_max", scheme, dir);
   ASSERT_TRUE(table.ok()) << table.status().message();
@@ -421,9 +428,9 @@ TEST(QdqExport, FloatConvBiasAndNoWeightZeroPointStillFuseAndShrink) {
   const ir::Graph fp32 = SmallNet();
   ASSERT_TRUE(ir::SaveModel(fp32, dir + "/fp32.onnx").ok());
   const quant::QuantScheme scheme;
-  auto standard = CalibrateAndExport(fp32, scheme, quant::MakeQdqExportOptions(scheme), dir);
+  auto standard = CalibrateAndExport(fp32, scheme, ReadableOptions(scheme), dir);
   ASSERT_TRUE(standard.ok()) << standard.status().message();
-  auto options = quant::MakeQdqExportOptions(scheme);
+  auto options = ReadableOptions(scheme);
   options.quantize_conv_bias = false;
   options.conv_weight_zero_point = false;
   const std::string small_dir = dir + "/small";
@@ -441,6 +448,42 @@ TEST(QdqExport, FloatConvBiasAndNoWeightZeroPointStillFuseAndShrink) {
   auto b = RunOrt(small->path, Batches(1)[0]);
   ASSERT_TRUE(a.ok() && b.ok());
   for (const char* y : {"y1", "y2", "y3"}) EXPECT_LE(MaxRelativeError(b->at(y), a->at(y)), 0.02) << y;
+}
+
+}  // namespace
+}  // namespace act::test
+
+namespace act::test {
+namespace {
+
+TEST(QdqExport, CompactEncodingSameModelFewerBytes) {
+  // Short names, identical constants shared, no stale value_info: the same computation in fewer bytes,
+  // so ORT fuses the same kernels and computes bit-identical outputs.
+  REQUIRE_ORT();
+  const std::string dir = TempDir("qdq_compact");
+  const ir::Graph fp32 = SmallNet();
+  const quant::QuantScheme scheme;
+  auto readable = CalibrateAndExport(fp32, scheme, ReadableOptions(scheme), dir);
+  ASSERT_TRUE(readable.ok()) << readable.status().message();
+  ir::QdqExportOptions options = quant::MakeQdqExportOptions(scheme);
+  EXPECT_TRUE(options.compact_encoding);  // the scheme's default
+  const std::string compact_dir = dir + "/compact";
+  std::filesystem::create_directories(compact_dir);
+  auto compact = CalibrateAndExport(fp32, scheme, options, compact_dir);
+  ASSERT_TRUE(compact.ok()) << compact.status().message();
+  EXPECT_LT(std::filesystem::file_size(compact->path), std::filesystem::file_size(readable->path));
+  EXPECT_LT(compact->graph.initializers.size(), readable->graph.initializers.size());  // zero points shared
+  EXPECT_EQ(compact->graph.nodes.size(), readable->graph.nodes.size());
+  EXPECT_TRUE(compact->graph.value_info.empty());
+  ASSERT_TRUE(compact->graph.Validate().ok());
+  auto a = OrtOptimizedOpCounts(readable->path, dir + "/readable.opt.onnx");
+  auto b = OrtOptimizedOpCounts(compact->path, compact_dir + "/compact.opt.onnx");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(*a, *b);
+  auto ya = RunOrt(readable->path, Batches(1)[0]);
+  auto yb = RunOrt(compact->path, Batches(1)[0]);
+  ASSERT_TRUE(ya.ok() && yb.ok());
+  for (const char* y : {"y1", "y2", "y3"}) EXPECT_EQ(MaxRelativeError(yb->at(y), ya->at(y)), 0.0) << y;
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <tuple>
 #include <unordered_set>
 
 namespace act::ir {
@@ -209,15 +210,26 @@ class Names {
       for (const auto& s : node.outputs) used_.insert(s);
     }
   }
-  std::string Make(const std::string& base) {
+  // `base`, made unique; with compact names, `tag` and a counter instead ("d12"): a name is stored in the
+  // file once per reference, and a QDQ model references each of its new values two or three times.
+  std::string Make(const std::string& base, const char* tag = nullptr) {
+    if (compact_ && tag) {
+      std::string name;
+      do name = tag + std::to_string(counter_++); while (used_.count(name));
+      used_.insert(name);
+      return name;
+    }
     std::string name = base;
     for (int i = 1; used_.count(name); ++i) name = base + "_" + std::to_string(i);
     used_.insert(name);
     return name;
   }
+  void SetCompact(bool compact) { compact_ = compact; }
 
  private:
   std::unordered_set<std::string> used_;
+  bool compact_ = false;
+  int64_t counter_ = 0;
 };
 
 Node MakeQdqNode(const std::string& op, const std::string& name, std::vector<std::string> inputs,
@@ -336,6 +348,7 @@ Expected<QdqExportResult> ExportQdq(Graph& graph, const std::map<std::string, Qd
   if (plan.demanded.empty() && plan.compute_nodes.empty()) return result;
 
   Names names(graph);
+  names.SetCompact(options.compact_encoding);
   std::vector<Node> nodes = graph.nodes;  // staged copy; the graph changes only at the end
   std::vector<std::vector<Node>> before(nodes.size()), after(nodes.size());
   std::vector<Node> at_start;
@@ -361,7 +374,7 @@ Expected<QdqExportResult> ExportQdq(Graph& graph, const std::map<std::string, Qd
       p = it->second;
     }
     ACT_RETURN_IF_ERROR(CheckParams(root, p));
-    Emitted e{p, names.Make(root + "_scale"), names.Make(root + "_zp")};
+    Emitted e{p, names.Make(root + "_scale", "s"), names.Make(root + "_zp", "z")};
     new_initializers[e.scale] = Tensor::Scalar<float>(p.scale);
     new_initializers[e.zero_point] = ScalarZeroPoint(p.dtype, p.zero_point);
     by_root[root] = e;
@@ -376,7 +389,7 @@ Expected<QdqExportResult> ExportQdq(Graph& graph, const std::map<std::string, Qd
     std::string quantized;
     if (const Tensor* c = graph.Initializer(t)) {  // a constant operand: stored quantized, no Q node
       if (c->dtype() != DType::kFloat32) continue;
-      quantized = names.Make(t + "_q");
+      quantized = names.Make(t + "_q", "q");
       new_initializers[quantized] = QuantizeConstant(*c, e.params);
     } else {
       std::string source = t;
@@ -387,19 +400,19 @@ Expected<QdqExportResult> ExportQdq(Graph& graph, const std::map<std::string, Qd
         source = names.Make(t + "_float");
         for (auto& out : nodes[producer].outputs) if (out == t) out = source;
       }
-      quantized = names.Make(t + "_q");
-      Node q = MakeQdqNode("QuantizeLinear", names.Make("Q_" + t), {source, e.scale, e.zero_point}, quantized);
+      quantized = names.Make(t + "_q", "q");
+      Node q = MakeQdqNode("QuantizeLinear", names.Make("Q_" + t, "Q"), {source, e.scale, e.zero_point}, quantized);
       (producer >= 0 ? after[producer] : at_start).push_back(std::move(q));
       ++result.quantize_nodes;
       if (graph.IsGraphOutput(t) && producer >= 0) {
-        after[producer].push_back(MakeQdqNode("DequantizeLinear", names.Make("DQ_" + t),
+        after[producer].push_back(MakeQdqNode("DequantizeLinear", names.Make("DQ_" + t, "D"),
                                               {quantized, e.scale, e.zero_point}, t));
         ++result.dequantize_nodes;
       }
     }
     for (int r : readers) {
-      const std::string dq_out = names.Make(t + "_dq");
-      before[r].push_back(MakeQdqNode("DequantizeLinear", names.Make("DQ_" + t),
+      const std::string dq_out = names.Make(t + "_dq", "d");
+      before[r].push_back(MakeQdqNode("DequantizeLinear", names.Make("DQ_" + t, "D"),
                                       {quantized, e.scale, e.zero_point}, dq_out));
       ++result.dequantize_nodes;
       for (auto& in : nodes[r].inputs) if (in == t) in = dq_out;
@@ -462,9 +475,9 @@ Expected<QdqExportResult> ExportQdq(Graph& graph, const std::map<std::string, Qd
       wq.data<int8_t>()[i] = static_cast<int8_t>(
           std::clamp(std::nearbyint(w->data<float>()[i] / s), static_cast<float>(wmin), static_cast<float>(wmax)));
     }
-    const std::string wq_name = names.Make(w_name + "_quantized");
-    const std::string ws_name = names.Make(w_name + "_scale");
-    const std::string wz_name = names.Make(w_name + "_zp");
+    const std::string wq_name = names.Make(w_name + "_quantized", "w");
+    const std::string ws_name = names.Make(w_name + "_scale", "s");
+    const std::string wz_name = names.Make(w_name + "_zp", "z");
     new_initializers[wq_name] = std::move(wq);
     if (axis >= 0) {
       new_initializers[ws_name] = Tensor::FromVector<float>({c_count}, scales);
@@ -473,13 +486,13 @@ Expected<QdqExportResult> ExportQdq(Graph& graph, const std::map<std::string, Qd
       new_initializers[ws_name] = Tensor::Scalar<float>(scales[0]);
       new_initializers[wz_name] = Tensor::Scalar<int8_t>(0);
     }
-    const std::string w_dq = names.Make(w_name + "_dq");
+    const std::string w_dq = names.Make(w_name + "_dq", "d");
     std::vector<std::string> dq_inputs = {wq_name, ws_name, wz_name};
     if (!options.conv_weight_zero_point && conv) {
       dq_inputs.pop_back();
       new_initializers.erase(wz_name);
     }
-    before[index].push_back(MakeQdqNode("DequantizeLinear", names.Make("DQ_" + w_name), dq_inputs, w_dq, axis));
+    before[index].push_back(MakeQdqNode("DequantizeLinear", names.Make("DQ_" + w_name, "D"), dq_inputs, w_dq, axis));
     ++result.dequantize_nodes;
     nodes[index].inputs[h->weight_input] = w_dq;
     if (quantize_bias) {
@@ -489,13 +502,13 @@ Expected<QdqExportResult> ExportQdq(Graph& graph, const std::map<std::string, Qd
         bscale[o] = sx * scales[ScaleIndexOfChannel(original, *w, o, scales.size())];
         bq[o] = static_cast<int32_t>(std::nearbyint(b->data<float>()[o] / bscale[o]));
       }
-      const std::string bq_name = names.Make(b_name + "_quantized");
-      const std::string bs_name = names.Make(b_name + "_scale");
+      const std::string bq_name = names.Make(b_name + "_quantized", "b");
+      const std::string bs_name = names.Make(b_name + "_scale", "s");
       new_initializers[bq_name] = Tensor::FromVector<int32_t>({channels}, bq);
       new_initializers[bs_name] = Tensor::FromVector<float>({channels}, bscale);
       // No zero-point input: it defaults to 0, and an int32 [C] of zeros would cost 4 bytes per channel.
-      const std::string b_dq = names.Make(b_name + "_dq");
-      before[index].push_back(MakeQdqNode("DequantizeLinear", names.Make("DQ_" + b_name),
+      const std::string b_dq = names.Make(b_name + "_dq", "d");
+      before[index].push_back(MakeQdqNode("DequantizeLinear", names.Make("DQ_" + b_name, "D"),
                                           {bq_name, bs_name}, b_dq, 0));
       ++result.dequantize_nodes;
       nodes[index].inputs[h->bias_input] = b_dq;
@@ -509,6 +522,25 @@ Expected<QdqExportResult> ExportQdq(Graph& graph, const std::map<std::string, Qd
     for (auto& n : before[i]) ordered.push_back(std::move(n));
     ordered.push_back(std::move(nodes[i]));
     for (auto& n : after[i]) ordered.push_back(std::move(n));
+  }
+  if (options.compact_encoding) {
+    // Identical new initializers (the zero points, equal scales) stored once: readers use the first.
+    std::map<std::string, std::string> same_as;
+    std::map<std::tuple<DType, Shape, std::string>, std::string> by_content;
+    for (const auto& [name, t] : new_initializers) {
+      std::string bytes(static_cast<const char*>(t.raw_data()), t.nbytes());
+      auto [it, inserted] = by_content.emplace(std::make_tuple(t.dtype(), t.shape(), std::move(bytes)), name);
+      if (!inserted) same_as[name] = it->second;
+    }
+    for (auto& node : ordered) {
+      for (auto& in : node.inputs) {
+        auto it = same_as.find(in);
+        if (it != same_as.end()) in = it->second;
+      }
+    }
+    for (const auto& [name, first] : same_as) new_initializers.erase(name);
+    // Shapes of intermediate values are not needed to run the model; they would be stale here anyway.
+    graph.value_info.clear();
   }
   graph.nodes = std::move(ordered);
   for (auto& [name, t] : new_initializers) graph.initializers[name] = std::move(t);

@@ -68,6 +68,11 @@ struct QdqExportOptions {
   // by ORT 1.30 without it, so Gemm/MatMul weights keep theirs.
   bool quantize_conv_bias = true;
   bool conv_weight_zero_point = true;
+  // Compact file encoding, for the deployed model: the values and nodes the export creates get short
+  // names ("d12", "Q3"; each name is stored once per reference), identical new initializers (zero points,
+  // equal scales) are stored once, and the stale intermediate shapes (value_info) are dropped. Off: the
+  // readable names "<tensor>_scale", "<weight>_quantized", "DQ_<tensor>" that tests and debugging use.
+  bool compact_encoding = false;
 };
 
 struct QdqExportResult {
