@@ -67,6 +67,12 @@ Expected<Quantizer> Quantizer::Create(const ir::Graph& fp32, QuantScheme scheme,
   if (shuffles_folded && decisions) {
     decisions->push_back("prepare: channel shuffles folded into the producing Convs (fold_channel_shuffle)");
   }
+  // Convs reading 1-3 channels (the image) read them zero-padded to 4: exact; ORT's x86 int8 conv has no
+  // fast kernel for fewer than 4 input channels.
+  ACT_ASSIGN_OR_RETURN(const bool inputs_padded, ir::PadConvInputChannels(q.prepared_));
+  if (inputs_padded && decisions) {
+    decisions->push_back("prepare: Conv inputs with fewer than 4 channels zero-padded to 4 (pad_conv_input_channels)");
+  }
   if (decisions) {
     decisions->push_back("prepare: normalised, BatchNormalization and per-channel Mul/Add folded into "
                          "Conv/Gemm (" + std::to_string(nodes_before) + " -> " +

@@ -117,5 +117,40 @@ TEST(FoldChannelShuffle, LeavesPlainConcatAlone) {
   EXPECT_FALSE(*changed);
 }
 
+TEST(PadConvInputChannels, ImageConvSameOutputsInOrt) {
+  if (!OrtAvailable()) GTEST_SKIP() << "onnxruntime-node is not installed (deps/); skipping";
+  ir::Graph g = NewGraph();
+  g.inputs.push_back(Value("x", {1, 3, 9, 9}));
+  g.initializers["w"] = Random({5, 3, 3, 3}, 3);
+  g.initializers["b"] = Random({5}, 4);
+  g.nodes.push_back(Op("Conv", {"x", "w", "b"}, {"y"},
+                       {{"pads", ir::Attribute::Ints({1, 1, 1, 1})}, {"strides", ir::Attribute::Ints({2, 2})}}));
+  g.initializers["w2"] = Random({2, 5, 1, 1}, 5);
+  g.nodes.push_back(Op("Conv", {"y", "w2"}, {"z"}));  // 5 input channels: left alone
+  g.outputs.push_back(Value("z", {1, 2, 5, 5}));
+  ASSERT_TRUE(ir::InferShapes(g, "test").ok());
+  const ir::Graph original = g;
+  const std::vector<float> w = original.initializers.at("w").ToVector<float>();
+  auto changed = ir::PadConvInputChannels(g);
+  ASSERT_TRUE(changed.ok()) << changed.status().message();
+  EXPECT_TRUE(*changed);
+  EXPECT_EQ(CountOps(g, "Pad"), 1);
+  EXPECT_EQ(g.Initializer(g.nodes.back().Input(1)) == nullptr, false);
+  EXPECT_EQ(original.initializers.at("w").ToVector<float>(), w);  // copy-on-write
+  ASSERT_TRUE(ir::CheckModel(g, "padded").ok());
+  ir::Graph again = g;
+  auto second = ir::PadConvInputChannels(again);
+  ASSERT_TRUE(second.ok());
+  EXPECT_FALSE(*second);
+  const std::string dir = TempDir("pad_conv_input_channels");
+  const std::map<std::string, Tensor> inputs = {{"x", Random({1, 3, 9, 9}, 11)}};
+  auto before = SaveAndRunOrt(original, dir, "before.onnx", inputs);
+  ASSERT_TRUE(before.ok()) << before.status().message();
+  auto after = SaveAndRunOrt(g, dir, "after.onnx", inputs);
+  ASSERT_TRUE(after.ok()) << after.status().message();
+  // Zero channels times zero weights add exact zeros; ORT may sum in another order: 1e-6 relative.
+  ExpectSameOutputs(*before, *after, 1e-6);
+}
+
 }  // namespace
 }  // namespace act::test

@@ -12,6 +12,7 @@ const std::vector<PassInfo>& AllPasses() {
       {"fold_batchnorm", "fold BatchNormalization into the preceding Conv/ConvTranspose/Gemm", &FoldBatchNorm},
       {"fold_affine", "fold per-channel Mul/Add/Sub/Div constants into the preceding Conv/ConvTranspose/Gemm", &FoldAffine},
       {"fold_channel_shuffle", "fold channel shuffles and channel Concats into the output-channel order of the producing Convs (Split + Concat remain)", &FoldChannelShuffle},
+      {"pad_conv_input_channels", "zero-pad the input of Convs reading fewer than 4 channels to 4 (exact; for ORT's int8 kernels)", &PadConvInputChannels},
   };
   return kPasses;
 }
