@@ -1,4 +1,4 @@
-// runtime_parity MODEL NAME=d0,d1,... [--fp32 FP32_MODEL]: runs MODEL on fixed-seed uniform inputs in our onednn
+// runtime_parity MODEL NAME=d0,d1,...|NAME=FILE.npy [--fp32 FP32_MODEL]: runs MODEL on fixed-seed uniform inputs in our onednn
 // backend and in ONNX Runtime, and prints the max relative error of every output. With a model whose
 // intermediate values were added as outputs (bench/add_outputs.py), it finds the first op that differs.
 #include <algorithm>
@@ -7,6 +7,7 @@
 #include <random>
 
 #include "act/runtime.h"
+#include "core/npy.h"
 #include "test_support.h"
 
 int main(int argc, char** argv) {
@@ -29,6 +30,13 @@ int main(int argc, char** argv) {
   for (int i = 2; i < argc; ++i) {
     std::string arg = argv[i];
     const size_t eq = arg.find('=');
+    if (arg.size() > 4 && arg.substr(arg.size() - 4) == ".npy") {
+      // NAME=FILE.npy: a real input tensor.
+      auto t = ReadNpy(arg.substr(eq + 1));
+      if (!t.ok()) { std::fprintf(stderr, "%s\n", t.status().message().c_str()); return 1; }
+      inputs[arg.substr(0, eq)] = *t;
+      continue;
+    }
     Shape shape;
     for (size_t p = eq + 1; p < arg.size();) {
       size_t q = arg.find(',', p);

@@ -8,6 +8,7 @@
 
 #include "runtime/onednn/dnnl_kernels.h"
 #include "runtime/onednn/post_ops.h"
+#include "runtime/onednn/reference_ops.h"
 
 namespace act::runtime::onednn {
 namespace {
@@ -108,73 +109,10 @@ struct Int8Output {
   bool quantized = false;
   QParams q;
   std::string name;
-  // Conv → Q(mid) → DQ → element-wise chain → Q: the middle quantization is kept, rounding included, so
-  // that we compute what the file (and ONNX Runtime) computes; `pre` is a Relu before the middle Q.
-  bool has_mid = false;
-  QParams mid;
-  bool pre_relu = false;
 };
 
 float QMin(DType t) { return t == DType::kInt8 ? -128.f : 0.f; }
 float QMax(DType t) { return t == DType::kInt8 ? 127.f : 255.f; }
-
-// The eltwise post-ops (after the output scale) that implement `out`, or false when oneDNN 2.6 cannot
-// take them in one chain (EltwiseRepresentable). With a middle quantization the output scale is
-// s_x·s_w[o]/s_mid, then (Relu), round, clip to [qmin − zp_mid, qmax − zp_mid] scaled by s_mid (= the
-// dequantized middle value, real units), the chain, and y/s_y + zp_y merged into a last linear step.
-bool MidPostOps(const Int8Output& out, std::vector<PostOp>* ops) {
-  ops->clear();
-  float lo = QMin(out.mid.dtype) - out.mid.zero_point, hi = QMax(out.mid.dtype) - out.mid.zero_point;
-  if (out.pre_relu) lo = std::max(lo, 0.f);
-  ops->push_back({false, algorithm::eltwise_round, 0.f, 0.f, -1, ""});
-  PostOp clip{false, algorithm::eltwise_clip, lo, hi, -1, ""};
-  ops->push_back(clip);
-  for (const PostOp& op : out.chain.ops) ops->push_back(op);
-  ops->push_back({false, algorithm::eltwise_linear, 1.f / out.q.scale, static_cast<float>(out.q.zero_point), -1, ""});
-  MergeLastEltwise(ops);
-  return EltwiseRepresentable(*ops);
-}
-
-Int8Output MatchOutput(PlanBuilder& b, const std::string& value, const Shape& shape) {
-  Int8Output out;
-  out.chain = AbsorbPostOps(b, value, shape, false);
-  out.name = out.chain.output;
-  const int qi = QuantizeAfter(b, out.chain.output, &out.q);
-  if (qi < 0) return out;
-  b.Consume(qi);
-  out.quantized = true;
-  out.name = b.graph().nodes[qi].outputs[0];
-  // Q → DQ → element-wise chain → Q (an exporter quantizing Conv outputs before a hard-swish ORT cannot
-  // fuse): the chain joins the post-ops with the middle Q/DQ emulated exactly (round, saturate, rescale).
-  const bool pre_ok = out.chain.ops.empty() ||
-                      (out.chain.ops.size() == 1 && out.chain.ops[0].alg == algorithm::eltwise_relu &&
-                       out.chain.ops[0].alpha == 0.f && !out.chain.ops[0].binary && !out.chain.ops[0].sum);
-  const int dq = b.SoleConsumer(out.name);
-  if (!pre_ok || dq < 0) return out;
-  const ir::Node& dq_node = b.graph().nodes[dq];
-  QParams p;
-  if (dq_node.op_type != "DequantizeLinear" || !PerTensorParams(b, dq_node, &p) || !(p == out.q)) return out;
-  PostOpChain more = AbsorbPostOps(b, dq_node.outputs[0], shape, false, /*consume=*/false);
-  if (more.ops.empty()) return out;
-  QParams q2;
-  const int q2i = QuantizeAfter(b, more.output, &q2);
-  if (q2i < 0) return out;
-  Int8Output fused;
-  fused.quantized = true;
-  fused.has_mid = true;
-  fused.mid = out.q;
-  fused.pre_relu = !out.chain.ops.empty();
-  fused.chain = more;
-  fused.chain.nodes.insert(fused.chain.nodes.begin(), out.chain.nodes.begin(), out.chain.nodes.end());
-  fused.q = q2;
-  fused.name = b.graph().nodes[q2i].outputs[0];
-  std::vector<PostOp> ops;
-  if (!MidPostOps(fused, &ops)) return out;
-  b.Consume(dq);
-  for (int n : more.nodes) b.Consume(n);
-  b.Consume(q2i);
-  return fused;
-}
 
 // True when every post-op commutes with a positive scale (Relu, Clip with scaled bounds): then 1/s_y
 // goes into the output scale itself, s_x·s_w[o]/s_y computed in float as ONNX Runtime's QLinearConv does,
@@ -187,56 +125,66 @@ bool ScaleCommutes(const PostOpChain& chain) {
   return true;
 }
 
+// The eltwise post-ops of a chain that does not commute with the output scale, in real units, followed
+// by y/s_y (merged into a last linear step) and a rounding when the output is quantized.
+std::vector<PostOp> RealUnitPostOps(const Int8Output& out) {
+  std::vector<PostOp> ops = out.chain.ops;
+  if (out.quantized) {
+    ops.push_back({false, algorithm::eltwise_linear, 1.f / out.q.scale, 0.f, -1, ""});
+    MergeLastEltwise(&ops);
+    ops.push_back({false, algorithm::eltwise_round, 0.f, 0.f, -1, ""});
+  }
+  return ops;
+}
+
+Int8Output MatchOutput(PlanBuilder& b, const std::string& value, const Shape& shape) {
+  Int8Output out;
+  out.chain = AbsorbPostOps(b, value, shape, false);
+  out.name = out.chain.output;
+  const int qi = QuantizeAfter(b, out.chain.output, &out.q);
+  if (qi < 0) return out;
+  out.quantized = true;
+  if (!ScaleCommutes(out.chain) && !EltwiseRepresentable(RealUnitPostOps(out))) {
+    out.quantized = false;  // the QuantizeLinear runs on its own
+    return out;
+  }
+  b.Consume(qi);
+  out.name = b.graph().nodes[qi].outputs[0];
+  // A Q → DQ → element-wise chain → Q after this is a table lookup on the quantized output (TryBuildLut).
+  return out;
+}
+
 // The primitive attributes of an INT8 compute kernel. `scales` are s_x·s_w[o] (per output channel with
-// `mask`, or one). oneDNN computes dst = saturate(round(post_ops(output_scale[o] · (acc + bias_acc[o]))
-// [+ zp_dst])). Three cases:
-//   - middle quantization (MidPostOps): output scale s_x·s_w[o]/s_mid;
-//   - a chain commuting with a positive scale (Relu, Clip): output scale s_x·s_w[o]/s_y, clip bounds
-//     divided by s_y, dst zero point zp_y — s_x·s_w[o]/s_y computed in float as ORT's QLinearConv does;
-//   - any other chain: output scale s_x·s_w[o] (real units), the chain, then y/s_y + zp_y merged into its
-//     last linear step (no dst zero point).
+// `mask`, or one). oneDNN computes dst = saturate(post_ops(output_scale[o] · (acc + bias_acc[o])) + zp_dst)
+// and converts with round-half-even. Two cases:
+//   - a chain commuting with a positive scale (Relu, Clip): output scale s_x·s_w[o]/s_y (computed in
+//     float as ORT's QLinearConv does), clip bounds divided by s_y;
+//   - any other chain: output scale s_x·s_w[o] (real units), the chain, then y/s_y (RealUnitPostOps).
+// Quantized outputs end in an explicit round before the dst zero point: ORT computes round(x) + zp, while
+// rounding x + zp differs on exact ties (x = k + 0.5) when zp is odd.
 // The input zero point is never given to oneDNN: callers fold −zp_x·Σw into the bias (and pad explicitly).
 dnnl::primitive_attr MakeAttr(PlanBuilder& b, const Int8Output& out, std::vector<float> scales, int mask,
                               float x_scale, const std::vector<float>& w_scales) {
   dnnl::primitive_attr attr;
   dnnl::post_ops po;
-  auto append = [&po](const std::vector<PostOp>& ops) {
-    for (const PostOp& op : ops) {
-      if (op.alg == algorithm::eltwise_clip && op.label == "#scaled") continue;
-      po.append_eltwise(1.f, op.alg, op.alpha, op.beta);
-    }
-  };
-  if (out.has_mid) {
-    for (size_t o = 0; o < scales.size(); ++o) scales[o] = x_scale * w_scales[o] / out.mid.scale;
-    std::vector<PostOp> ops;
-    MidPostOps(out, &ops);
-    // The clip after the rounding also rescales to real units (eltwise scale s_mid).
-    for (const PostOp& op : ops) {
-      const bool rescale = op.alg == algorithm::eltwise_clip && &op == &ops[1];
-      po.append_eltwise(rescale ? out.mid.scale : 1.f, op.alg, op.alpha, op.beta);
-    }
-  } else if (out.quantized && ScaleCommutes(out.chain)) {
+  if (out.quantized && ScaleCommutes(out.chain)) {
     for (size_t o = 0; o < scales.size(); ++o) scales[o] = x_scale * w_scales[o] / out.q.scale;
     for (const PostOp& op : out.chain.ops) {
       const float k = op.alg == algorithm::eltwise_clip ? 1.f / out.q.scale : 1.f;
       po.append_eltwise(1.f, op.alg, op.alpha * k, op.beta * k);
     }
-    if (out.q.zero_point != 0) attr.set_zero_points(DNNL_ARG_DST, 0, {out.q.zero_point});
+    if (out.q.zero_point != 0) po.append_eltwise(1.f, algorithm::eltwise_round, 0.f, 0.f);
   } else {
-    std::vector<PostOp> ops = out.chain.ops;
-    if (out.quantized) {
-      ops.push_back({false, algorithm::eltwise_linear, 1.f / out.q.scale, static_cast<float>(out.q.zero_point), -1, ""});
-      MergeLastEltwise(&ops);
-    }
-    append(ops);
+    for (const PostOp& op : RealUnitPostOps(out)) po.append_eltwise(1.f, op.alg, op.alpha, op.beta);
   }
+  if (out.quantized && out.q.zero_point != 0) attr.set_zero_points(DNNL_ARG_DST, 0, {out.q.zero_point});
   attr.set_output_scales(mask, scales);
   attr.set_post_ops(po);
   return attr;
 }
 
 // Bias in accumulator units: the int32 values themselves when it is DequantizeLinear(int32, s_x·s_w[o])
-// (what quantizers write: exact, as ONNX Runtime adds it), else the float bias divided by s_x·s_w[o].
+// (what quantizers write: exact, as ONNX Runtime adds it), else the float bias rounded as ORT rounds it.
 bool BiasInAccumulatorUnits(PlanBuilder& b, const std::string& name, int64_t channels, float x_scale,
                             const std::vector<float>& w_scales, std::vector<float>* bias) {
   bias->assign(channels, 0.f);
@@ -258,7 +206,12 @@ bool BiasInAccumulatorUnits(PlanBuilder& b, const std::string& name, int64_t cha
   }
   const Tensor* real = b.Const(name);  // folds its DequantizeLinear
   if (!real || real->dtype() != DType::kFloat32 || real->numel() != channels) return false;
-  for (int64_t o = 0; o < channels; ++o) (*bias)[o] = real->data<float>()[o] / (x_scale * w_scales[o]);
+  // A float bias is rounded to int32 as ONNX Runtime's BiasQuantization pass does when it fuses the
+  // Conv/Gemm: Cast(Round(b / (s_x·s_w[o]))), float product and quotient, round half to even.
+  for (int64_t o = 0; o < channels; ++o) {
+    const float scale = x_scale * w_scales[o];
+    (*bias)[o] = std::nearbyint(real->data<float>()[o] / scale);
+  }
   return true;
 }
 
@@ -717,6 +670,135 @@ Expected<bool> BuildMaxPoolInt8(PlanBuilder& b, int index) {
   return true;
 }
 
+// ---- DQ → element-wise region → Q: one table lookup on the quantized tensor -----------------------------
+//
+// When every node between a per-tensor DequantizeLinear and a QuantizeLinear is element-wise with scalar
+// constants (Paddle's hard-swish x·Clip(x + 3, 0, 6)/6 then the affine Mul/Add, HardSigmoid, Relu, …), the
+// output byte is a function of the input byte alone: q_out = T[q_in]. T is computed once when planning by
+// running the region's own nodes (the reference kernels, float as ORT runs them) on all 256 input values,
+// so the result is what the file computes, to the bit.
+
+bool IsLutOp(const std::string& op) {
+  static const char* kOps[] = {"Add", "Sub", "Mul", "Div", "Clip", "Relu", "LeakyRelu", "HardSigmoid", "HardSwish",
+                               "Sigmoid", "Tanh", "Neg", "Abs", "Max", "Min", "Pow", "Exp", "Erf", "Softplus",
+                               "Elu", "Identity"};
+  for (const char* o : kOps) if (op == o) return true;
+  return false;
+}
+
+// q_out = table[q_in] over the whole buffer (any layout: the map is element-wise).
+class LookupKernel : public Kernel {
+ public:
+  int src = -1, dst = -1;
+  std::array<uint8_t, 256> table{};
+  Status Execute(Plan& plan) override {
+    const Value& in = plan.values[src];
+    const auto* x = static_cast<const uint8_t*>(in.data);
+    auto* y = static_cast<uint8_t*>(plan.values[dst].data);
+    const size_t n = in.nbytes;
+    for (size_t i = 0; i < n; ++i) y[i] = table[x[i]];
+    return Status::Ok();
+  }
+};
+
+Expected<bool> TryBuildLut(PlanBuilder& b, int index) {
+  const ir::Node& start = b.graph().nodes[index];
+  if (!IsLutOp(start.op_type)) return false;
+  int x = -1;
+  QParams xq;
+  std::string source;
+  for (const std::string& in : start.inputs) {
+    if (!in.empty() && QuantizedActivation(b, in, &x, &xq)) {
+      source = in;
+      break;
+    }
+  }
+  if (source.empty()) return false;
+  // Grow the region over consumers until a QuantizeLinear ends it.
+  const auto& g = b.graph().nodes;
+  std::vector<std::string> values = {source};
+  std::vector<int> region;
+  int quantize = -1;
+  std::string exit_value;
+  for (size_t v = 0; v < values.size(); ++v) {
+    if (b.IsGraphOutput(values[v])) return false;
+    // Every reader of a region value must be in the region (the node being built counts as unconsumed).
+    std::vector<int> consumers = b.graph().Consumers(values[v]);
+    std::sort(consumers.begin(), consumers.end());
+    consumers.erase(std::unique(consumers.begin(), consumers.end()), consumers.end());
+    for (int c : consumers) {
+      if (c != index && b.Consumed(c)) return false;
+    }
+    if (consumers.empty()) return false;
+    for (int c : consumers) {
+      const ir::Node& n = g[c];
+      if (n.op_type == "QuantizeLinear") {
+        if (consumers.size() != 1 || quantize >= 0 || n.inputs[0] != values[v]) return false;
+        quantize = c;
+        exit_value = values[v];
+        continue;
+      }
+      if (!IsLutOp(n.op_type) || n.outputs.size() != 1) return false;
+      if (std::find(region.begin(), region.end(), c) != region.end()) continue;
+      if (region.size() >= 32) return false;
+      region.push_back(c);
+      values.push_back(n.outputs[0]);
+    }
+  }
+  if (quantize < 0 || exit_value == source) return false;
+  QParams yq;
+  if (!PerTensorParams(b, g[quantize], &yq) || yq.dtype != xq.dtype) return false;
+  // Every region input is a region value or a scalar constant.
+  for (int c : region) {
+    for (const std::string& in : g[c].inputs) {
+      if (in.empty() || std::find(values.begin(), values.end(), in) != values.end()) continue;
+      const Tensor* t = b.Const(in);
+      if (!t || t->numel() != 1) return false;
+    }
+  }
+  std::sort(region.begin(), region.end());  // graph order is topological
+  // Evaluate the region on every byte value.
+  std::map<std::string, Tensor> env;
+  Tensor real(DType::kFloat32, {256});
+  for (int v = 0; v < 256; ++v) {
+    const int q = xq.dtype == DType::kInt8 ? static_cast<int8_t>(static_cast<uint8_t>(v)) : v;
+    real.data<float>()[v] = static_cast<float>(q - xq.zero_point) * xq.scale;  // DequantizeLinear
+  }
+  env[source] = real;
+  for (int c : region) {
+    const ir::Node& n = g[c];
+    std::vector<Tensor> inputs;
+    for (const std::string& in : n.inputs) {
+      if (in.empty()) inputs.emplace_back();
+      else if (env.count(in)) inputs.push_back(env.at(in));
+      else inputs.push_back(*b.Const(in));
+    }
+    Expected<std::vector<Tensor>> out = RunReferenceOp(n, b.opset(), inputs);
+    if (!out.ok() || (*out)[0].dtype() != DType::kFloat32 || (*out)[0].numel() != 256) return false;
+    env[n.outputs[0]] = (*out)[0];
+  }
+  auto k = std::make_unique<LookupKernel>();
+  const float lo = QMin(yq.dtype), hi = QMax(yq.dtype);
+  const float* e = env.at(exit_value).data<float>();
+  for (int v = 0; v < 256; ++v) {
+    const float q = std::clamp(std::nearbyint(e[v] / yq.scale) + yq.zero_point, lo, hi);  // QuantizeLinear
+    k->table[v] = yq.dtype == DType::kInt8 ? static_cast<uint8_t>(static_cast<int8_t>(q)) : static_cast<uint8_t>(q);
+  }
+  for (int c : region) b.Consume(c);
+  b.Consume(quantize);
+  k->src = x;
+  k->dst = b.AddValue(g[quantize].outputs[0], yq.dtype, b.V(x).shape, b.V(x).md);
+  b.V(k->dst).quant = {yq.scale, yq.zero_point};
+  k->reads = {x};
+  k->writes = {k->dst};
+  std::string label = "Lookup(int8)";
+  for (int c : region) label += "+" + g[c].op_type;
+  k->label = label;
+  k->node_name = start.name;
+  b.AddKernel(std::move(k));
+  return true;
+}
+
 }  // namespace
 
 Expected<bool> TryBuildInt8(PlanBuilder& b, int index) {
@@ -733,7 +815,7 @@ Expected<bool> TryBuildInt8(PlanBuilder& b, int index) {
   if (op == "MatMul" || op == "Gemm") return BuildMatMulInt8(b, index);
   if (op == "MaxPool") return BuildMaxPoolInt8(b, index);
   if (IsDataMovement(op)) return BuildDataMovementInt8(b, index);
-  return false;
+  return TryBuildLut(b, index);
 }
 
 Expected<int> AddDequantize(PlanBuilder& b, int quantized, float scale, int32_t zero_point, const std::string& name) {
