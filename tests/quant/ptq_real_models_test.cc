@@ -67,7 +67,7 @@ TEST(PtqRealModels, PpOcrV4RecognizerFusesEveryConv) {
   const std::string model = OcrModelPath("ch_PP-OCRv4_rec_infer.onnx");
   ACT_SKIP_IF_EMPTY(model, "PP-OCRv4 recognizer");
   if (!OrtAvailable()) GTEST_SKIP() << "onnxruntime-node is not installed (deps/); skipping";
-  auto dataset = ExampleEvalData("examples/configs/ppocrv4_rec_ocr_lines.yaml", "x");
+  auto dataset = ExampleEvalData("examples/ptq/ppocrv4_rec_ocr_lines.yaml", "x");
   ASSERT_TRUE(dataset.ok()) << dataset.status().message();
   const std::string dir = TempDir("ptq_ocr");
   auto m = Quantize(model, **dataset, 8, 8, dir, "ppocrv4_rec");
@@ -102,7 +102,7 @@ TEST(PtqRealModels, PpOcrV4PlacementVariants) {
   const std::string model = OcrModelPath("ch_PP-OCRv4_rec_infer.onnx");
   ACT_SKIP_IF_EMPTY(model, "PP-OCRv4 recognizer");
   if (!OrtAvailable()) GTEST_SKIP() << "onnxruntime-node is not installed (deps/); skipping";
-  auto dataset = ExampleEvalData("examples/configs/ppocrv4_rec_ocr_lines.yaml", "x");
+  auto dataset = ExampleEvalData("examples/ptq/ppocrv4_rec_ocr_lines.yaml", "x");
   ASSERT_TRUE(dataset.ok()) << dataset.status().message();
   const std::string dir = TempDir("ptq_ocr_variants");
   auto fp32 = ir::LoadModel(model);
@@ -173,7 +173,7 @@ TEST(PtqRealModels, FastestDetFusesEveryConv) {
   const std::string model = SharedDataPath("fastestdet/FastestDet.onnx");
   ACT_SKIP_IF_EMPTY(model, "FastestDet");
   if (!OrtAvailable()) GTEST_SKIP() << "onnxruntime-node is not installed (deps/); skipping";
-  auto dataset = ExampleEvalData("examples/configs/fastestdet_coco128.yaml", "input.1");
+  auto dataset = ExampleEvalData("examples/ptq/fastestdet_coco128.yaml", "input.1");
   ASSERT_TRUE(dataset.ok()) << dataset.status().message();
   const std::string dir = TempDir("ptq_fastestdet");
   quant::PtqOptions options;
@@ -201,7 +201,7 @@ TEST(PtqRealModels, DISABLED_PpOcrV4Diagnostics) {
   const std::string model = OcrModelPath("ch_PP-OCRv4_rec_infer.onnx");
   ACT_SKIP_IF_EMPTY(model, "PP-OCRv4 recognizer");
   if (!out_dir) GTEST_SKIP() << "set ACT_DIAG_DIR";
-  auto dataset = ExampleEvalData("examples/configs/ppocrv4_rec_ocr_lines.yaml", "x");
+  auto dataset = ExampleEvalData("examples/ptq/ppocrv4_rec_ocr_lines.yaml", "x");
   ASSERT_TRUE(dataset.ok());
   auto fp32 = ir::LoadModel(model);
   ASSERT_TRUE(fp32.ok());
