@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <immintrin.h>
 #include <cmath>
 #include <cstring>
 #include <cstdlib>
@@ -17,6 +18,11 @@ using dnnl::algorithm;
 using dnnl::memory;
 using dnnl::prop_kind;
 using tag = dnnl::memory::format_tag;
+
+bool HasVbmi() {
+  static const bool has = __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512bw");
+  return has;
+}
 
 // Per-tensor parameters of a QuantizeLinear / DequantizeLinear node: real = scale · (q − zero_point).
 struct QParams {
@@ -580,6 +586,22 @@ Expected<bool> BuildDataMovementInt8(PlanBuilder& b, int index) {
   return true;
 }
 
+// The u8 case of QuantizeKernel, 16 floats per step; the same operations as the scalar loop (a true
+// division, round half to even, + zp, clamp), so the same bytes.
+__attribute__((target("avx512f,avx512bw"))) void QuantizeU8Avx512(const float* x, uint8_t* y, int64_t n, float scale,
+                                                                 float zp) {
+  const __m512 s = _mm512_set1_ps(scale), z = _mm512_set1_ps(zp);
+  const __m512 lo = _mm512_set1_ps(0.f), hi = _mm512_set1_ps(255.f);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m512 v = _mm512_div_ps(_mm512_loadu_ps(x + i), s);
+    v = _mm512_add_ps(_mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), z);
+    v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i), _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(v)));
+  }
+  for (; i < n; ++i) y[i] = static_cast<uint8_t>(std::min(std::max(std::nearbyint(x[i] / scale) + zp, 0.f), 255.f));
+}
+
 // q = saturate(round_half_even(x / s) + zero_point), per tensor, on plain data. Divides (rather than
 // multiplying by 1/s) as ONNX Runtime does, so both engines quantize the model input identically.
 class QuantizeKernel : public Kernel {
@@ -592,7 +614,9 @@ class QuantizeKernel : public Kernel {
     const int64_t n = in.numel();
     const float lo = q.dtype == DType::kInt8 ? -128.f : 0.f, hi = q.dtype == DType::kInt8 ? 127.f : 255.f;
     const float scale = q.scale, zp = static_cast<float>(q.zero_point);
-    if (q.dtype == DType::kUInt8) {
+    if (q.dtype == DType::kUInt8 && HasVbmi()) {
+      QuantizeU8Avx512(x, out.as<uint8_t>(), n, scale, zp);
+    } else if (q.dtype == DType::kUInt8) {
       uint8_t* y = out.as<uint8_t>();
       for (int64_t i = 0; i < n; ++i) y[i] = static_cast<uint8_t>(std::min(std::max(std::nearbyint(x[i] / scale) + zp, lo), hi));
     } else {
@@ -686,6 +710,23 @@ bool IsLutOp(const std::string& op) {
   return false;
 }
 
+// y[i] = table[x[i]] with AVX-512 VBMI: 64 bytes per step, the 256-byte table as four registers; the
+// index's bit 6 picks within a pair (vpermi2b), its bit 7 picks the pair.
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) void LookupVbmi(const uint8_t* x, uint8_t* y, size_t n,
+                                                                         const uint8_t* table) {
+  const __m512i t0 = _mm512_loadu_si512(table), t1 = _mm512_loadu_si512(table + 64);
+  const __m512i t2 = _mm512_loadu_si512(table + 128), t3 = _mm512_loadu_si512(table + 192);
+  size_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    const __m512i v = _mm512_loadu_si512(x + i);
+    const __m512i lo = _mm512_permutex2var_epi8(t0, v, t1);
+    const __m512i hi = _mm512_permutex2var_epi8(t2, v, t3);
+    _mm512_storeu_si512(y + i, _mm512_mask_blend_epi8(_mm512_movepi8_mask(v), lo, hi));
+  }
+  for (; i < n; ++i) y[i] = table[x[i]];
+}
+
+
 // q_out = table[q_in] over the whole buffer (any layout: the map is element-wise).
 class LookupKernel : public Kernel {
  public:
@@ -696,7 +737,11 @@ class LookupKernel : public Kernel {
     const auto* x = static_cast<const uint8_t*>(in.data);
     auto* y = static_cast<uint8_t*>(plan.values[dst].data);
     const size_t n = in.nbytes;
-    for (size_t i = 0; i < n; ++i) y[i] = table[x[i]];
+    if (HasVbmi()) {
+      LookupVbmi(x, y, n, table.data());
+    } else {
+      for (size_t i = 0; i < n; ++i) y[i] = table[x[i]];
+    }
     return Status::Ok();
   }
 };
