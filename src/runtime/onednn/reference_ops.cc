@@ -508,6 +508,26 @@ Status RunPad(RefCall& c) {
     return Unsupported(c.node.Describe() + ": non-zero constant padding of " + DTypeName(c.in[0].dtype));
   }
   const size_t es = DTypeSize(c.in[0].dtype);
+  if (mode == "constant" && rank > 0 && std::all_of(pads.begin(), pads.end(), [](int64_t p) { return p >= 0; })) {
+    // Fast path: fill with the value, then copy the input row by row (last axis contiguous).
+    const int64_t total = NumElements(out);
+    if (c.in[0].dtype == DType::kFloat32) std::fill_n(c.out[0].as<float>(), total, value);
+    else std::memset(c.out[0].data, 0, total * es);
+    const int64_t row = in[rank - 1], rows = row > 0 ? NumElements(in) / row : 0;
+    const auto out_strides = Strides(out);
+    std::vector<int64_t> idx(rank, 0);
+    for (int64_t r = 0; r < rows; ++r) {
+      int64_t off = pads[rank - 1];
+      for (int64_t d = 0; d + 1 < rank; ++d) off += (idx[d] + pads[d]) * out_strides[d];
+      std::memcpy(static_cast<std::byte*>(c.out[0].data) + off * es, static_cast<const std::byte*>(c.in[0].data) + r * row * es,
+                  row * es);
+      for (int64_t d = rank - 2; d >= 0; --d) {
+        if (++idx[d] < in[d]) break;
+        idx[d] = 0;
+      }
+    }
+    return Status::Ok();
+  }
   const auto in_strides = Strides(in);
   const int64_t total = NumElements(out);
   const std::byte* src = static_cast<const std::byte*>(c.in[0].data);
