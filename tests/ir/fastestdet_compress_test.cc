@@ -23,7 +23,7 @@
 namespace act::test {
 namespace {
 
-constexpr double kMaxSizeRatio = 0.31;
+constexpr double kMaxSizeRatio = 0.31;  // measured 0.3105 before the Relu drop (qdq_export compact_encoding)
 constexpr double kMaxMapLoss = 0.005;
 
 double Map50(const std::string& model, const std::string& inputs, const std::string& annotations) {

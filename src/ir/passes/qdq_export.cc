@@ -351,6 +351,7 @@ Expected<QdqExportResult> ExportQdq(Graph& graph, const std::map<std::string, Qd
   names.SetCompact(options.compact_encoding);
   std::vector<Node> nodes = graph.nodes;  // staged copy; the graph changes only at the end
   std::vector<std::vector<Node>> before(nodes.size()), after(nodes.size());
+  std::vector<bool> dropped(nodes.size(), false);  // nodes the compact encoding leaves out
   std::vector<Node> at_start;
   std::map<std::string, Tensor> new_initializers;
 
@@ -399,6 +400,16 @@ Expected<QdqExportResult> ExportQdq(Graph& graph, const std::map<std::string, Qd
         // the Q reads (ORT fuses only a single-reader Q).
         source = names.Make(t + "_float");
         for (auto& out : nodes[producer].outputs) if (out == t) out = source;
+      } else if (options.compact_encoding && producer >= 0 && e.params.dtype == DType::kUInt8 &&
+                 e.params.zero_point == 0 && graph.nodes[producer].op_type == "Relu" &&
+                 graph.nodes[producer].domain.empty()) {
+        // Q_u8(Relu(x)) = Q_u8(x) when the zero point is 0 (the Q clamps at 0): the Relu, read only by
+        // this Q now (every reader of t gets a DQ), is dropped when its input has no other reader.
+        const std::string& x = graph.nodes[producer].Input(0);
+        if (!x.empty() && !graph.IsGraphOutput(x) && graph.Consumers(x).size() == 1) {
+          source = x;
+          dropped[producer] = true;
+        }
       }
       quantized = names.Make(t + "_q", "q");
       Node q = MakeQdqNode("QuantizeLinear", names.Make("Q_" + t, "Q"), {source, e.scale, e.zero_point}, quantized);
@@ -520,7 +531,7 @@ Expected<QdqExportResult> ExportQdq(Graph& graph, const std::map<std::string, Qd
   std::vector<Node> ordered = std::move(at_start);
   for (size_t i = 0; i < nodes.size(); ++i) {
     for (auto& n : before[i]) ordered.push_back(std::move(n));
-    ordered.push_back(std::move(nodes[i]));
+    if (!dropped[i]) ordered.push_back(std::move(nodes[i]));
     for (auto& n : after[i]) ordered.push_back(std::move(n));
   }
   if (options.compact_encoding) {
