@@ -24,6 +24,24 @@ bool HasVbmi() {
   return has;
 }
 
+// y[i] = table[x[i]] with AVX-512 VBMI: 64 bytes per step, the 256-byte table as four registers; the
+// index's bit 6 picks within a pair (vpermi2b), its bit 7 picks the pair.
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) void LookupVbmi(const uint8_t* x, uint8_t* y, size_t n,
+                                                                         const uint8_t* table) {
+  const __m512i t0 = _mm512_loadu_si512(table), t1 = _mm512_loadu_si512(table + 64);
+  const __m512i t2 = _mm512_loadu_si512(table + 128), t3 = _mm512_loadu_si512(table + 192);
+  size_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    const __m512i v = _mm512_loadu_si512(x + i);
+    const __m512i lo = _mm512_permutex2var_epi8(t0, v, t1);
+    const __m512i hi = _mm512_permutex2var_epi8(t2, v, t3);
+    _mm512_storeu_si512(y + i, _mm512_mask_blend_epi8(_mm512_movepi8_mask(v), lo, hi));
+  }
+  for (; i < n; ++i) y[i] = table[x[i]];
+}
+
+
+
 // Per-tensor parameters of a QuantizeLinear / DequantizeLinear node: real = scale · (q − zero_point).
 struct QParams {
   float scale = 0;
@@ -509,6 +527,82 @@ std::vector<uint8_t> RequantTable(const QParams& in, const QParams& out) {
   return t;
 }
 
+// Channel Concat / Split of 4-D int8 tensors in NHWC, the layout the INT8 convolutions read and write:
+// per pixel, each part's channels are a contiguous run, so no reorder to NCHW and back is needed around
+// the channel shuffles of ShuffleNet-style models. Concat parts with other quantization parameters go
+// through a 256-entry requantization table (RequantTable).
+class NhwcChannelKernel : public Kernel {
+ public:
+  std::vector<int> inputs, outputs;              // Concat: many → one; Split: one → many
+  std::vector<std::vector<uint8_t>> tables;      // Concat: per input, empty when copied as is
+  Status Bind(Plan& plan) override {
+    size_t most = 0;
+    for (int in : inputs) most = std::max(most, plan.values[in].nbytes);
+    scratch_.assign(most, 0);  // once, not per Run
+    return Status::Ok();
+  }
+  Status Execute(Plan& plan) override {
+    const Value& first = plan.values[inputs.size() > 1 ? outputs[0] : inputs[0]];
+    const int64_t pixels = first.shape[0] * first.shape[2] * first.shape[3];
+    const int64_t C = first.shape[1];
+    if (inputs.size() > 1 || outputs.size() == 1) {
+      auto* y = static_cast<uint8_t*>(plan.values[outputs[0]].data);
+      int64_t off = 0;
+      for (size_t i = 0; i < inputs.size(); ++i) {
+        const Value& in = plan.values[inputs[i]];
+        const int64_t ci = in.shape[1];
+        const auto* x = static_cast<const uint8_t*>(in.data);
+        if (!tables[i].empty()) {
+          // Requantize the whole part first (vectorized table lookup), then place it.
+          if (HasVbmi()) LookupVbmi(x, scratch_.data(), pixels * ci, tables[i].data());
+          else for (int64_t e = 0; e < pixels * ci; ++e) scratch_[e] = tables[i][x[e]];
+          x = scratch_.data();
+        }
+        for (int64_t p = 0; p < pixels; ++p) std::memcpy(y + p * C + off, x + p * ci, ci);
+        off += ci;
+      }
+    } else {
+      const auto* x = static_cast<const uint8_t*>(first.data);
+      int64_t off = 0;
+      for (int out : outputs) {
+        const Value& o = plan.values[out];
+        const int64_t co = o.shape[1];
+        auto* y = static_cast<uint8_t*>(o.data);
+        for (int64_t p = 0; p < pixels; ++p) std::memcpy(y + p * co, x + p * C + off, co);
+        off += co;
+      }
+    }
+    return Status::Ok();
+  }
+
+ private:
+  std::vector<uint8_t> scratch_;
+};
+
+memory::desc NhwcDesc(const Shape& shape, DType dtype) { return memory::desc(ToDims(shape), ToDnnl(dtype), tag::nhwc); }
+
+// Split sizes along `axis` of a Split node (input 1, the `split` attribute, or equal parts); empty when
+// they are not known when planning.
+std::vector<int64_t> SplitSizes(PlanBuilder& b, const ir::Node& node, int64_t dim) {
+  std::vector<int64_t> split;
+  if (!node.Input(1).empty()) {
+    const Tensor* t = b.Const(node.Input(1));
+    if (!t) return {};
+    for (int64_t i = 0; i < t->numel(); ++i) split.push_back(static_cast<int64_t>(t->ElementAsDouble(i)));
+  } else {
+    split = node.GetInts("split");
+  }
+  const int64_t n = static_cast<int64_t>(node.outputs.size());
+  if (split.empty()) {
+    if (dim % n) return {};
+    split.assign(n, dim / n);
+  }
+  int64_t sum = 0;
+  for (int64_t v : split) sum += v;
+  if (static_cast<int64_t>(split.size()) != n || sum != dim) return {};
+  return split;
+}
+
 Expected<bool> BuildDataMovementInt8(PlanBuilder& b, int index) {
   const ir::Node& node = b.graph().nodes[index];
   if (node.op_type == "Resize" && node.GetString("mode", "nearest") != "nearest") return false;
@@ -545,6 +639,53 @@ Expected<bool> BuildDataMovementInt8(PlanBuilder& b, int index) {
       outputs[i] = node.outputs[i] + "#q";
       out_params.push_back(params[0]);
     }
+  }
+  // Channel Concat / Split of 4-D tensors: in NHWC (NhwcChannelKernel).
+  const Shape s0 = b.V(ids[0]).shape;
+  int64_t axis = node.GetInt("axis", node.op_type == "Split" ? 0 : 1);
+  if (axis < 0) axis += static_cast<int64_t>(s0.size());
+  const bool u8 = params[0].dtype == DType::kUInt8;
+  bool channel = (concat || node.op_type == "Split") && s0.size() == 4 && axis == 1 && u8;
+  for (int id : ids) channel &= b.V(id).shape.size() == 4 && b.V(id).dtype == DType::kUInt8;
+  std::vector<int64_t> split;
+  if (channel && !concat) {
+    split = SplitSizes(b, node, s0[1]);
+    channel = !split.empty() && same;
+  }
+  if (channel && concat && !same && quantizers[0] < 0) channel = false;  // mixed parameters need a Q to requantize into
+  if (channel) {
+    auto k = std::make_unique<NhwcChannelKernel>();
+    for (size_t i = 0; i < ids.size(); ++i) {
+      ACT_ASSIGN_OR_RETURN(int in, b.Reordered(ids[i], NhwcDesc(b.V(ids[i]).shape, DType::kUInt8)));
+      k->inputs.push_back(in);
+      k->reads.push_back(in);
+      k->tables.push_back(params[i] == out_params[0] ? std::vector<uint8_t>() : RequantTable(params[i], out_params[0]));
+    }
+    if (concat) {
+      Shape out_shape = s0;
+      out_shape[1] = 0;
+      for (int id : ids) out_shape[1] += b.V(id).shape[1];
+      const int out = b.AddValue(outputs[0], DType::kUInt8, out_shape, NhwcDesc(out_shape, DType::kUInt8));
+      b.V(out).quant = {out_params[0].scale, out_params[0].zero_point};
+      k->outputs.push_back(out);
+    } else {
+      for (size_t i = 0; i < outputs.size(); ++i) {
+        Shape out_shape = s0;
+        out_shape[1] = split[i];
+        const int out = b.AddValue(outputs[i], DType::kUInt8, out_shape, NhwcDesc(out_shape, DType::kUInt8));
+        b.V(out).quant = {out_params[i].scale, out_params[i].zero_point};
+        k->outputs.push_back(out);
+      }
+    }
+    k->writes = k->outputs;
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      if (quantizers[i] >= 0) b.Consume(quantizers[i]);
+      else b.DeferView(node.outputs[i], {outputs[i], params[0].scale, params[0].zero_point});
+    }
+    k->label = node.op_type + "(int8, NHWC)";
+    k->node_name = node.name;
+    b.AddKernel(std::move(k));
+    return true;
   }
   if (!same || (concat && !(out_params[0] == params[0]))) {
     // Only Concat mixes parameters: requantize into the output's (which a QuantizeLinear must give).
@@ -709,23 +850,6 @@ bool IsLutOp(const std::string& op) {
   for (const char* o : kOps) if (op == o) return true;
   return false;
 }
-
-// y[i] = table[x[i]] with AVX-512 VBMI: 64 bytes per step, the 256-byte table as four registers; the
-// index's bit 6 picks within a pair (vpermi2b), its bit 7 picks the pair.
-__attribute__((target("avx512f,avx512bw,avx512vbmi"))) void LookupVbmi(const uint8_t* x, uint8_t* y, size_t n,
-                                                                         const uint8_t* table) {
-  const __m512i t0 = _mm512_loadu_si512(table), t1 = _mm512_loadu_si512(table + 64);
-  const __m512i t2 = _mm512_loadu_si512(table + 128), t3 = _mm512_loadu_si512(table + 192);
-  size_t i = 0;
-  for (; i + 64 <= n; i += 64) {
-    const __m512i v = _mm512_loadu_si512(x + i);
-    const __m512i lo = _mm512_permutex2var_epi8(t0, v, t1);
-    const __m512i hi = _mm512_permutex2var_epi8(t2, v, t3);
-    _mm512_storeu_si512(y + i, _mm512_mask_blend_epi8(_mm512_movepi8_mask(v), lo, hi));
-  }
-  for (; i < n; ++i) y[i] = table[x[i]];
-}
-
 
 // q_out = table[q_in] over the whole buffer (any layout: the map is element-wise).
 class LookupKernel : public Kernel {
