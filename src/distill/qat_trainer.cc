@@ -58,7 +58,14 @@ Expected<quant::QatOptions> QatOptionsFrom(const config::QuantAwareConfig& qa, c
   o.export_options.is_full_quantize = qa.is_full_quantize;
   for (const auto& node : graph.nodes) {
     for (const auto& pattern : qa.not_quant_pattern) {
-      if (!pattern.empty() && node.name.find(pattern) != std::string::npos) o.export_options.float_nodes.insert(node.name);
+      // ACT: a node whose name contains the pattern stays FP32; a pattern ending in '$' matches the name's end
+      // only ("p2o.Conv.3$" keeps p2o.Conv.3 but not p2o.Conv.30).
+      const bool at_end = pattern.size() > 1 && pattern.back() == '$';
+      const std::string text = at_end ? pattern.substr(0, pattern.size() - 1) : pattern;
+      const bool match = at_end ? node.name.size() >= text.size() &&
+                                      node.name.compare(node.name.size() - text.size(), text.size(), text) == 0
+                                : !text.empty() && node.name.find(text) != std::string::npos;
+      if (match) o.export_options.float_nodes.insert(node.name);
     }
   }
   o.activation_dtype = scheme.activation_dtype;
@@ -306,6 +313,7 @@ Expected<QatDisResult> RunQatDistillation(const QatDisJob& job) {
     ACT_ASSIGN_OR_RETURN(double ptq_metric, job.evaluate(ptq.model, "ptq"));
     result.ptq_metric = ptq_metric;
     initial = ptq.table;
+    result.ptq_model = std::move(ptq.model);
     result.decisions.push_back("quant_post_first: PTQ (" + po.algo + ", " +
                                (po.batch_nums > 0 ? std::to_string(po.batch_nums) : std::string("all")) +
                                " batches) scores " + Fixed(ptq_metric, 4) +

@@ -66,6 +66,7 @@ struct QatDisResult {
   ir::QdqExportResult export_result;
   double fp32_metric = 0;
   std::optional<double> ptq_metric;       // quant_post_first: PTQ's score
+  std::optional<ir::Graph> ptq_model;     // quant_post_first: PTQ's QDQ model (for comparison)
   double best_metric = 0;                 // the simulated model's best score
   int64_t best_step = -1;
   int64_t steps = 0, resumed_from = -1;
