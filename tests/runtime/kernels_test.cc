@@ -118,6 +118,19 @@ TEST(OnednnKernels, DepthwiseConvHardSwishChain) {
   EXPECT_LE(CompareBackends(gb.Finish(hs), Random({1, 16, 12, 12}, 3, -4.f, 4.f)), kTolerance);
 }
 
+TEST(OnednnKernels, RepeatedEltwiseStepsWithOtherParameters) {
+  // oneDNN 2.6.3 runs a second eltwise post-op of one algorithm with the first one's alpha/beta:
+  // linear → relu → linear and clip → clip with other bounds must still compute both steps.
+  GraphBuilder gb({1, 16, 8, 8});
+  std::string y = gb.Op("Conv", {"x", gb.Weight({16, 16, 1, 1}), gb.Weight({16})});
+  y = gb.Op("Relu", {gb.Op("Add", {y, gb.Const<float>({}, {-0.3f})})});
+  y = gb.Op("Add", {gb.Op("Mul", {y, gb.Const<float>({}, {2.5f})}), gb.Const<float>({}, {0.7f})});
+  y = gb.Op("Clip", {y, gb.Const<float>({}, {-1.f}), gb.Const<float>({}, {2.f})});
+  y = gb.Op("Sigmoid", {y});
+  y = gb.Op("Clip", {y, gb.Const<float>({}, {0.f}), gb.Const<float>({}, {0.8f})});
+  EXPECT_LE(CompareBackends(gb.Finish(y), Random({1, 16, 8, 8}, 5, -2.f, 2.f)), kTolerance);
+}
+
 TEST(OnednnKernels, ConvResidualSumRelu) {
   GraphBuilder gb({1, 24, 10, 10});
   const std::string a = gb.Op("Conv", {"x", gb.Weight({24, 24, 1, 1})});

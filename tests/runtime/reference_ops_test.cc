@@ -71,6 +71,15 @@ TEST(ReferenceOps, PadReflectAndEdge) {
   EXPECT_EQ(e, (std::vector<float>{0, 0, 1, 2, 2, 2}));
 }
 
+TEST(ReferenceOps, PadConstantOnInnerAndOuterAxes) {
+  // [2,3] padded by (1,0) before and (0,2) after with 7: rows copied into a filled output.
+  Shape s;
+  auto r = RunOp(MakeNode("Pad", 1), {Iota({2, 3}), Tensor::FromVector<int64_t>({4}, {1, 0, 0, 2}),
+                                      Tensor::FromVector<float>({}, {7.f})}, &s);
+  EXPECT_EQ(s, (Shape{3, 5}));
+  EXPECT_EQ(r, (std::vector<float>{7, 7, 7, 7, 7, 0, 1, 2, 7, 7, 3, 4, 5, 7, 7}));
+}
+
 TEST(ReferenceOps, ReshapeZeroAndMinusOne) {
   Shape s;
   RunOp(MakeNode("Reshape"), {Iota({2, 3, 4}), Tensor::FromVector<int64_t>({2}, {0, -1})}, &s);
