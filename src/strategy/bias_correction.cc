@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "exec/runner.h"
 #include "strategy/scorer.h"
@@ -33,6 +34,69 @@ void AccumulateChannelSums(const Tensor& t, int axis, std::vector<double>* sums,
 
 }  // namespace
 
+namespace {
+// The dequantized values of a DequantizeLinear reading constant initializers (int8 weight, per-channel
+// scale along `axis`, optional zero point), or nullopt when `value` is not written by one.
+std::optional<std::vector<float>> DequantizedConstant(const ir::Graph& graph, const std::string& value,
+                                                      const Shape& expected_shape) {
+  const int p = graph.Producer(value);
+  if (p < 0 || graph.nodes[p].op_type != "DequantizeLinear") return std::nullopt;
+  const ir::Node& dq = graph.nodes[p];
+  const Tensor* q = graph.Initializer(dq.Input(0));
+  const Tensor* scale = graph.Initializer(dq.Input(1));
+  const Tensor* zp = dq.inputs.size() > 2 && !dq.inputs[2].empty() ? graph.Initializer(dq.Input(2)) : nullptr;
+  if (!q || !scale || q->dtype() != DType::kInt8 || scale->dtype() != DType::kFloat32) return std::nullopt;
+  if (q->shape() != expected_shape || (zp && zp->dtype() != DType::kInt8)) return std::nullopt;
+  const int64_t n = q->numel();
+  const int64_t scales = scale->numel();
+  int64_t inner = 1;
+  if (scales > 1) {
+    const int axis = static_cast<int>(dq.GetInt("axis", 1));
+    if (axis < 0 || axis >= static_cast<int>(q->rank()) || q->dim(axis) != scales) return std::nullopt;
+    for (size_t d = axis + 1; d < q->rank(); ++d) inner *= q->dim(d);
+  }
+  std::vector<float> out(n);
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t c = scales > 1 ? (i / inner) % scales : 0;
+    const float z = zp ? static_cast<float>(zp->data<int8_t>()[zp->numel() > 1 ? c : 0]) : 0.0f;
+    out[i] = (static_cast<float>(q->data<int8_t>()[i]) - z) * scale->data<float>()[c];
+  }
+  return out;
+}
+// For each kernel tap of a 2-D Conv (row-major over the kernel), the fraction of output positions at which
+// it reads inside the input rather than the zero padding; 1 for every tap of other ranks.
+std::vector<double> TapFractions(const ir::Node& conv, const Tensor& w, const Shape& input) {
+  const int64_t taps = w.numel() / (w.dim(0) * w.dim(1));
+  std::vector<double> fractions(taps, 1.0);
+  if (w.rank() != 4 || input.size() != 4) return fractions;
+  const std::vector<int64_t> strides = conv.GetInts("strides", {1, 1});
+  const std::vector<int64_t> dilations = conv.GetInts("dilations", {1, 1});
+  const std::vector<int64_t> pads = conv.GetInts("pads", {0, 0, 0, 0});
+  if (strides.size() != 2 || dilations.size() != 2 || pads.size() != 4) return fractions;
+  std::vector<double> axis_fraction[2];
+  for (int a = 0; a < 2; ++a) {
+    const int64_t size = input[2 + a], k = w.dim(2 + a), s = std::max<int64_t>(1, strides[a]);
+    const int64_t d = std::max<int64_t>(1, dilations[a]), begin = pads[a], end = pads[2 + a];
+    const int64_t out = (size + begin + end - d * (k - 1) - 1) / s + 1;
+    axis_fraction[a].assign(k, 1.0);
+    if (out <= 0) continue;
+    for (int64_t j = 0; j < k; ++j) {
+      int64_t inside = 0;
+      for (int64_t o = 0; o < out; ++o) {
+        const int64_t at = o * s - begin + j * d;
+        if (at >= 0 && at < size) ++inside;
+      }
+      axis_fraction[a][j] = static_cast<double>(inside) / static_cast<double>(out);
+    }
+  }
+  for (int64_t kh = 0; kh < w.dim(2); ++kh) {
+    for (int64_t kw = 0; kw < w.dim(3); ++kw) fractions[kh * w.dim(3) + kw] = axis_fraction[0][kh] * axis_fraction[1][kw];
+  }
+  return fractions;
+}
+
+}  // namespace
+
 Expected<BiasCorrectionResult> CorrectBias(const Quantizer& quantizer, const ir::Graph& quantized,
                                            const ExportSettings& settings, const std::vector<data::Batch>& batches,
                                            int threads, int64_t run_batch) {
@@ -40,11 +104,14 @@ Expected<BiasCorrectionResult> CorrectBias(const Quantizer& quantizer, const ir:
   result.prepared = quantizer.prepared();
   ir::Graph& graph = result.prepared;
 
+  // A target: a quantized Conv of `quantized` reading DQ(Q(source)) and DQ(int8 weight), with a float
+  // weight (and maybe bias) in the prepared graph.
   struct Target {
-    Quantizer::NodeOutput node;
-    std::string q_output;  // the node's output in the quantized graph
-    std::vector<double> fp32_sum, q_sum;
-    int64_t fp32_count = 0, q_count = 0;
+    std::string node, input_dq, source;
+    std::vector<float> wq;  // dequantized int8 weight as the export wrote it
+    std::vector<double> dq_sum, source_sum;
+    int64_t dq_count = 0, source_count = 0;
+    Shape input_shape;      // as seen in the first batch (for the border fractions)
   };
   std::vector<Target> targets;
   for (const auto& no : quantizer.node_outputs()) {
@@ -53,71 +120,92 @@ Expected<BiasCorrectionResult> CorrectBias(const Quantizer& quantizer, const ir:
     for (const auto& n : graph.nodes) {
       if (n.name == no.node) fnode = &n;
     }
-    if (!fnode || (fnode->op_type != "Conv" && fnode->op_type != "Gemm")) continue;
-    std::string q_output;
+    if (!fnode || fnode->op_type != "Conv") continue;  // Gemm/MatMul: left as they are
+    const Tensor* w = graph.Initializer(fnode->Input(1));
+    if (!w || w->dtype() != DType::kFloat32 || w->rank() < 3) continue;
+    const ir::Node* qnode = nullptr;
     for (const auto& n : quantized.nodes) {
-      if (n.name == no.node && !n.outputs.empty()) q_output = n.outputs[0];
+      if (n.name == no.node) qnode = &n;
     }
-    if (q_output.empty()) continue;
-    targets.push_back({no, q_output, {}, {}, 0, 0});
+    if (!qnode || qnode->inputs.size() < 2) continue;
+    const int dq = quantized.Producer(qnode->Input(0));
+    if (dq < 0 || quantized.nodes[dq].op_type != "DequantizeLinear") continue;
+    const int q = quantized.Producer(quantized.nodes[dq].Input(0));
+    if (q < 0 || quantized.nodes[q].op_type != "QuantizeLinear") continue;
+    auto wq = DequantizedConstant(quantized, qnode->Input(1), w->shape());
+    if (!wq) continue;
+    targets.push_back({no.node, qnode->Input(0), quantized.nodes[q].Input(0), std::move(*wq), {}, {}, 0, 0, {}});
   }
   if (targets.empty()) return result;
 
-  std::vector<std::string> fp32_want, q_want;
+  // One pass of the quantized graph: per-channel means of each target's dequantized input and of the float
+  // tensor its QuantizeLinear reads.
+  std::vector<std::string> want;
   for (const auto& t : targets) {
-    fp32_want.push_back(t.node.output);
-    q_want.push_back(t.q_output);
+    want.push_back(t.input_dq);
+    want.push_back(t.source);
   }
-  ACT_ASSIGN_OR_RETURN(auto fp32_runner, exec::Runner::Create(graph, {threads}));
   ACT_ASSIGN_OR_RETURN(auto q_runner, exec::Runner::Create(quantized, {threads}));
   for (size_t bi = 0; bi < batches.size(); ++bi) {
-    auto f = RunSplit(*fp32_runner, batches[bi].inputs, run_batch, fp32_want);
-    if (!f.ok()) return f.status().WithContext("bias correction, FP32 run of batch " + std::to_string(bi));
-    auto q = RunSplit(*q_runner, batches[bi].inputs, run_batch, q_want);
+    auto q = RunSplit(*q_runner, batches[bi].inputs, run_batch, want);
     if (!q.ok()) return q.status().WithContext("bias correction, quantized run of batch " + std::to_string(bi));
     for (auto& t : targets) {
-      const Tensor& ft = f->at(t.node.output);
-      const Tensor& qt = q->at(t.q_output);
-      if (ft.dtype() != DType::kFloat32 || qt.dtype() != DType::kFloat32 || ft.shape() != qt.shape()) {
-        return Internal("bias correction: outputs of '" + t.node.node + "' differ in dtype or shape");
+      const Tensor& a = q->at(t.input_dq);
+      const Tensor& s = q->at(t.source);
+      if (a.dtype() != DType::kFloat32 || s.dtype() != DType::kFloat32 || a.shape() != s.shape() || a.rank() < 2) {
+        return Internal("bias correction: the input of '" + t.node + "' differs from its quantizer's source");
       }
-      AccumulateChannelSums(ft, t.node.channel_axis, &t.fp32_sum, &t.fp32_count);
-      AccumulateChannelSums(qt, t.node.channel_axis, &t.q_sum, &t.q_count);
+      if (t.input_shape.empty()) t.input_shape = a.shape();
+      AccumulateChannelSums(a, 1, &t.dq_sum, &t.dq_count);
+      AccumulateChannelSums(s, 1, &t.source_sum, &t.source_count);
     }
   }
 
+  // b'[c] = b[c] - sum_i (Sq[c,i] * mean(DQ(x))_i - S[c,i] * mean(x)_i), S[c,i] = sum over the kernel taps
+  // of W[c,i,...] (Sq of the int8 weight), i over the input channels of c's group.
   for (auto& t : targets) {
-    const int64_t channels = static_cast<int64_t>(t.fp32_sum.size());
-    if (channels == 0 || t.fp32_count == 0) continue;
-    const int64_t per_channel = t.fp32_count;  // values seen per channel
     ir::Node* node = nullptr;
     for (auto& n : graph.nodes) {
-      if (n.name == t.node.node) node = &n;
+      if (n.name == t.node) node = &n;
     }
-    if (!node) continue;
+    if (!node || t.dq_count == 0) continue;
+    const Tensor* w = graph.Initializer(node->Input(1));
+    const int64_t out_channels = w->dim(0), group_inputs = w->dim(1);
+    const int64_t taps = w->numel() / (out_channels * group_inputs);
+    const int64_t groups = std::max<int64_t>(1, node->GetInt("group", 1));
+    const int64_t in_channels = static_cast<int64_t>(t.dq_sum.size());
+    if (group_inputs * groups != in_channels || out_channels % groups != 0) continue;
+    std::vector<float> bias(out_channels, 0.0f);
     const std::string bias_name = node->Input(2);
-    float divisor = 1.0f;  // Gemm adds beta * C; a bias we add comes with beta := 1
-    if (node->op_type == "Gemm" && !bias_name.empty()) {
-      divisor = node->GetFloat("beta", 1.0f);
-      if (divisor == 0) continue;
-    }
-    std::vector<float> bias(channels, 0.0f);
     if (!bias_name.empty()) {
       const Tensor* b = graph.Initializer(bias_name);
-      if (!b || b->dtype() != DType::kFloat32 || b->numel() != channels) continue;  // broadcast/odd bias: leave it
+      if (!b || b->dtype() != DType::kFloat32 || b->numel() != out_channels) continue;
       bias = b->ToVector<float>();
     }
-    for (int64_t c = 0; c < channels; ++c) {
-      const double shift = (t.fp32_sum[c] - t.q_sum[c]) / static_cast<double>(per_channel);
+    const std::vector<double> valid = TapFractions(*node, *w, t.input_shape);
+    const float* wf = w->data<float>();
+    for (int64_t c = 0; c < out_channels; ++c) {
+      const int64_t first_input = (c / (out_channels / groups)) * group_inputs;
+      double shift = 0;
+      for (int64_t i = 0; i < group_inputs; ++i) {
+        double sq = 0, sf = 0;
+        for (int64_t k = 0; k < taps; ++k) {
+          const int64_t at = (c * group_inputs + i) * taps + k;
+          sq += t.wq[at] * valid[k];
+          sf += wf[at] * valid[k];
+        }
+        const double mean_dq = t.dq_sum[first_input + i] / static_cast<double>(t.dq_count);
+        const double mean_x = t.source_sum[first_input + i] / static_cast<double>(t.source_count);
+        shift += sq * mean_dq - sf * mean_x;
+      }
       result.max_abs_shift = std::max(result.max_abs_shift, std::fabs(shift));
-      bias[c] += static_cast<float>(shift / divisor);
+      bias[c] -= static_cast<float>(shift);
     }
     // A fresh initializer, so a bias shared with another node is not changed under it.
     const std::string name = graph.UniqueName(node->name + "_bias_corrected");
-    graph.initializers[name] = Tensor::FromVector<float>({channels}, bias);
+    graph.initializers[name] = Tensor::FromVector<float>({out_channels}, bias);
     if (node->inputs.size() < 3) node->inputs.resize(3);
     node->inputs[2] = name;
-    if (node->op_type == "Gemm" && bias_name.empty()) node->attributes["beta"] = ir::Attribute::Float(1.0f);
     ++result.corrected_nodes;
   }
   graph.RemoveUnusedInitializers();

@@ -1,12 +1,21 @@
-// Bias correction (empirical, per output channel): quantization shifts the mean of a layer's output;
-// adding the shift back to the bias removes most of that systematic error (Nagel et al., "Data-Free
+// Bias correction (empirical, per output channel, Conv only): quantization shifts the mean of a layer's
+// output; adding the shift back to the bias removes most of that systematic error (Nagel et al., "Data-Free
 // Quantization", §4.2, with the expectations taken from calibration data instead of BN statistics).
-//   1. Run the prepared FP32 graph and the QDQ graph over the calibration batches, reading each quantized
-//      Conv/Gemm's output (before its QuantizeLinear).
-//   2. Per output channel c: mean_fp32[c] and mean_q[c] over every other dimension and all batches.
-//   3. b'[c] = b[c] + (mean_fp32[c] - mean_q[c])   (Gemm: divided by beta; a missing bias becomes one).
-// MatMul nodes have no bias input and are left as they are. Returns the prepared graph with corrected
-// biases (export it again to get the corrected QDQ graph).
+// Each Conv corrects only the shift it causes ITSELF — its int8 weight and its input's rounding/clipping —
+// measured on the inputs it sees inside the quantized graph; a shift inherited from upstream layers is
+// left to those layers (correcting every layer by its whole output shift over-corrects: upstream shifts
+// get corrected again at every layer; on PP-OCRv4 rec that read 0 of 260 lines).
+//   1. ONE pass of the QDQ graph over the calibration batches, reading, for each quantized Conv, its
+//      dequantized input DQ(Q(x)) and the float x its QuantizeLinear reads: per-channel means m_dq, m_x.
+//   2. With S[c,i] = sum over kernel taps of W[c,i,·] (FP32) and Sq[c,i] the same of the int8 weight as
+//      exported (dequantized), the expected output shift of channel c is
+//        shift[c] = sum_i (Sq[c,i] * m_dq[i] - S[c,i] * m_x[i])   (i over the inputs of c's group;
+//      each tap weighted by the fraction of output positions where it reads inside the input, not the
+//      zero padding, for 2-D Convs; the input is assumed stationary over space).
+//   3. b'[c] = b[c] - shift[c] (a missing bias becomes one).
+// Why it matters: PP-OCRv4 rec's stem depthwise kernels nearly cancel (sum|w| ~ 25, |sum w| ~ 1), so int8
+// rounding of the kernel moves sum w, and the output mean, by a large fraction on flat image regions.
+// Returns the prepared graph with corrected biases (export it again to get the corrected QDQ graph).
 #pragma once
 
 #include <string>

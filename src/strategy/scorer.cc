@@ -1,5 +1,6 @@
 #include "strategy/scorer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -297,6 +298,75 @@ Expected<std::vector<data::Batch>> MakeBatches(const data::Dataset& dataset, con
     batches.push_back(std::move(*batch));
   }
   return batches;
+}
+
+namespace {
+// Runs `graph` over `batches` on the oneDNN runtime (the executor when the runtime cannot build it).
+Expected<std::vector<std::map<std::string, Tensor>>> RunBatches(const ir::Graph& graph,
+                                                                 const std::vector<data::Batch>& batches,
+                                                                 int threads, int64_t run_batch,
+                                                                 const std::string& label) {
+  std::unique_ptr<runtime::Session> session;
+  std::unique_ptr<exec::Runner> runner;
+  runtime::SessionOptions so;
+  so.backend = "onednn";
+  so.threads = threads;
+  auto s = runtime::Session::Create(graph, so);
+  if (s.ok()) {
+    session = std::move(s).value();
+  } else {
+    auto r = exec::Runner::Create(graph, {threads});
+    if (!r.ok()) return r.status().WithContext(label);
+    runner = std::move(r).value();
+  }
+  std::vector<std::map<std::string, Tensor>> outputs;
+  for (const auto& batch : batches) {
+    auto out = session ? SplitRuns([&](const std::map<std::string, Tensor>& x) { return session->Run(x); },
+                                   batch.inputs, run_batch)
+                       : RunSplit(*runner, batch.inputs, run_batch);
+    if (!out.ok()) return out.status().WithContext(label);
+    outputs.push_back(std::move(out).value());
+  }
+  return outputs;
+}
+}  // namespace
+
+Expected<std::unique_ptr<OutputDistance>> OutputDistance::Create(const ir::Graph& reference,
+                                                                 std::vector<data::Batch> batches, int threads,
+                                                                 int64_t run_batch) {
+  if (batches.empty()) return InvalidInput("output distance: no batches to compare on");
+  std::unique_ptr<OutputDistance> d(new OutputDistance());
+  d->batches_ = std::move(batches);
+  d->threads_ = threads;
+  d->run_batch_ = run_batch;
+  ACT_ASSIGN_OR_RETURN(d->reference_, RunBatches(reference, d->batches_, threads, run_batch, "the FP32 reference"));
+  return d;
+}
+
+int64_t OutputDistance::samples() const { return CountSamples(batches_); }
+
+Expected<double> OutputDistance::Distance(const ir::Graph& candidate, const std::string& label) {
+  ACT_ASSIGN_OR_RETURN(auto outputs, RunBatches(candidate, batches_, threads_, run_batch_, "output distance of " + label));
+  double num = 0, den = 0;
+  for (size_t b = 0; b < batches_.size(); ++b) {
+    for (const auto& [name, ref] : reference_[b]) {
+      auto it = outputs[b].find(name);
+      if (it == outputs[b].end() || it->second.dtype() != DType::kFloat32 || ref.dtype() != DType::kFloat32 ||
+          it->second.numel() != ref.numel()) {
+        return Internal("output distance of " + label + ": output '" + name + "' missing or of another shape");
+      }
+      const float* y = it->second.data<float>();
+      const float* r = ref.data<float>();
+      for (int64_t i = 0; i < ref.numel(); ++i) {
+        const double e = static_cast<double>(y[i]) - r[i];
+        num += e * e;
+        den += static_cast<double>(r[i]) * r[i];
+      }
+    }
+  }
+  const double d = num / std::max(den, 1e-30);
+  ACT_RETURN_IF_ERROR(CheckFinite(d, "the output distance", label));
+  return d;
 }
 
 }  // namespace act::strategy

@@ -67,6 +67,28 @@ std::unique_ptr<Scorer> MakeRunnerCallbackScorer(EvalRunnerCallback callback, bo
 Expected<std::map<std::string, Tensor>> RunSplit(exec::Runner& runner, const std::map<std::string, Tensor>& inputs,
                                                  int64_t run_batch, const std::vector<std::string>& want = {});
 
+// Output distance to the FP32 reference on a few batches held in memory: the cheap, continuous score the
+// layer-fallback sensitivity ranking uses instead of the full metric (one run per candidate over a small
+// subset, no decoding, no thresholds: a layer that moves the outputs a little still ranks).
+//   distance = sum over outputs and samples of |y - r|^2 / sum of |r|^2    (r: reference outputs)
+// Both the reference and the candidates run on the same engine (the oneDNN runtime, or the executor when
+// the runtime cannot build a graph), so engine differences do not enter the ranking.
+class OutputDistance {
+ public:
+  static Expected<std::unique_ptr<OutputDistance>> Create(const ir::Graph& reference,
+                                                          std::vector<data::Batch> batches, int threads,
+                                                          int64_t run_batch);
+  Expected<double> Distance(const ir::Graph& candidate, const std::string& label);
+  int64_t samples() const;
+
+ private:
+  OutputDistance() = default;
+  std::vector<data::Batch> batches_;
+  std::vector<std::map<std::string, Tensor>> reference_;
+  int threads_ = 0;
+  int64_t run_batch_ = 0;
+};
+
 // Every batch `options` select from `dataset` (data::Loader: skip/limit/shuffle/batch_size), in memory:
 // candidates are scored on the same batches many times, so they are decoded once.
 Expected<std::vector<data::Batch>> MakeBatches(const data::Dataset& dataset, const data::LoaderOptions& options);
