@@ -290,6 +290,29 @@ void Permute(const std::byte* src, std::byte* dst, const Shape& in_shape, const 
   while (tail > 0 && perm[tail - 1] == tail - 1) { block *= out_shape[tail - 1]; --tail; }
   const int64_t outer = NumElements(Shape(out_shape.begin(), out_shape.begin() + tail));
   if (outer == 0 || block == 0) return;
+  if (block == 1 && tail >= 1 && (es == 1 || es == 2 || es == 4 || es == 8)) {
+    // Element-wise gather with the innermost output axis as a typed strided loop.
+    const int64_t inner = out_shape[tail - 1], step = src_stride[tail - 1];
+    const int64_t rows = outer / inner;
+    std::vector<int64_t> idx(tail - 1, 0);
+    int64_t src_off = 0;
+    auto copy_rows = [&](auto* d, const auto* s0) {
+      for (int64_t r = 0; r < rows; ++r) {
+        const auto* s = s0 + src_off;
+        for (int64_t i = 0; i < inner; ++i) d[r * inner + i] = s[i * step];
+        for (int d_ax = tail - 2; d_ax >= 0; --d_ax) {
+          if (++idx[d_ax] < out_shape[d_ax]) { src_off += src_stride[d_ax]; break; }
+          src_off -= src_stride[d_ax] * (out_shape[d_ax] - 1);
+          idx[d_ax] = 0;
+        }
+      }
+    };
+    if (es == 1) copy_rows(reinterpret_cast<uint8_t*>(dst), reinterpret_cast<const uint8_t*>(src));
+    else if (es == 2) copy_rows(reinterpret_cast<uint16_t*>(dst), reinterpret_cast<const uint16_t*>(src));
+    else if (es == 4) copy_rows(reinterpret_cast<uint32_t*>(dst), reinterpret_cast<const uint32_t*>(src));
+    else copy_rows(reinterpret_cast<uint64_t*>(dst), reinterpret_cast<const uint64_t*>(src));
+    return;
+  }
   std::vector<int64_t> idx(tail, 0);
   const size_t block_bytes = block * es;
   int64_t src_off = 0;
