@@ -31,6 +31,7 @@ ir::QdqExportOptions MakeQdqExportOptions(const QuantScheme& scheme) {
   options.weight_bits = scheme.weight_bits;
   options.weight_per_channel = scheme.weight_type == WeightQuantizeType::kChannelWiseAbsMax;
   options.compact_encoding = true;  // short names, shared identical constants: smaller deployed files
+  options.compact_conv_weights = true;  // no Conv weight zero points, float depthwise biases (qdq_export.h)
   const WeightQuantizeType type = scheme.weight_type;
   options.weight_scales = [type](const Tensor& weight, int axis, int bits) -> Expected<std::vector<float>> {
     return WeightScales(weight, axis, axis < 0 ? WeightQuantizeType::kAbsMax : type, bits);

@@ -56,9 +56,6 @@ Expected<Quantizer> Quantizer::Create(const ir::Graph& fp32, QuantScheme scheme,
     g.nodes[i].name = name;
   }
   ACT_ASSIGN_OR_RETURN(q.ptq_options_, quant::PtqOptionsFromQuantPost(qp, scheme.hardware));
-  // Conv biases float and Conv weight DQs without their all-zero zero point: ~5 bytes less per output
-  // channel; ONNX Runtime still fuses every Conv into QLinearConv (qdq_export.h).
-  q.ptq_options_.compact_conv_metadata = true;
   const size_t nodes_before = g.nodes.size();
   ACT_ASSIGN_OR_RETURN(q.prepared_, quant::PrepareForPtq(g, q.ptq_options_));
   // Channel shuffles folded into the producing Convs' output-channel order (exact in FP32; ORT's int8

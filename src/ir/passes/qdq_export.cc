@@ -463,7 +463,9 @@ Expected<QdqExportResult> ExportQdq(Graph& graph, const std::map<std::string, Qd
     // quantizes a float Conv bias itself), at scale sx·sw[c].
     const bool int_bias = b && b->dtype() == DType::kFloat32 && b->numel() == channels && b->rank() == 1 &&
                           by_root.count(x_root) && !options.skip_tensors.count(b_name);
-    bool quantize_bias = int_bias && (options.quantize_conv_bias || !conv);
+    const bool depthwise = original.op_type == "Conv" && original.GetInt("group", 1) > 1 &&
+                           original.GetInt("group", 1) == channels && w->rank() >= 2 && w->dim(1) == 1;
+    bool quantize_bias = int_bias && (!conv || (options.quantize_conv_bias && !(options.compact_conv_weights && depthwise)));
     if (original.op_type == "Gemm" && (original.GetFloat("alpha", 1) != 1 || original.GetFloat("beta", 1) != 1)) {
       quantize_bias = false;
     }
@@ -499,7 +501,7 @@ Expected<QdqExportResult> ExportQdq(Graph& graph, const std::map<std::string, Qd
     }
     const std::string w_dq = names.Make(w_name + "_dq", "d");
     std::vector<std::string> dq_inputs = {wq_name, ws_name, wz_name};
-    if (!options.conv_weight_zero_point && conv) {
+    if ((!options.conv_weight_zero_point || options.compact_conv_weights) && conv) {
       dq_inputs.pop_back();
       new_initializers.erase(wz_name);
     }

@@ -68,6 +68,10 @@ struct QdqExportOptions {
   // by ORT 1.30 without it, so Gemm/MatMul weights keep theirs.
   bool quantize_conv_bias = true;
   bool conv_weight_zero_point = true;
+  // The deployment default (set by the quant schemes): Conv weight DQs omit their zero point, and
+  // depthwise Convs (group = channels), whose per-channel metadata outweighs their 9 or 25 weights, keep a
+  // float bias; other Convs keep int32 biases (bias correction measures its effect on those).
+  bool compact_conv_weights = false;
   // Compact file encoding, for the deployed model: the values and nodes the export creates get short
   // names ("d12", "Q3"; each name is stored once per reference), identical new initializers (zero points,
   // equal scales) are stored once, and the stale intermediate shapes (value_info) are dropped. Off: the
