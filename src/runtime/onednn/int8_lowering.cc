@@ -788,6 +788,47 @@ Expected<bool> BuildQuantize(PlanBuilder& b, int index) {
   return true;
 }
 
+// Pad(x, zeros) → Q with zero point 0 (a PTQ padding the input's channels for the first convolution):
+// quantize x first, then pad the quantized tensor with 0 (= the zero point): same bytes, a quarter of the
+// data moved by the pad.
+Expected<bool> BuildPadThenQuantize(PlanBuilder& b, int index) {
+  const ir::Node& node = b.graph().nodes[index];
+  if (node.GetString("mode", "constant") != "constant" || node.inputs.empty() || b.Const(node.inputs[0])) return false;
+  if (node.Input(1).empty() || !b.Const(node.Input(1))) return false;
+  if (!node.Input(2).empty()) {
+    const Tensor* v = b.Const(node.Input(2));
+    if (!v || v->numel() != 1 || v->ElementAsDouble(0) != 0) return false;
+  }
+  if (!node.Input(3).empty()) return false;
+  QParams q;
+  const int qi = QuantizeAfter(b, node.outputs[0], &q);
+  if (qi < 0 || q.zero_point != 0) return false;
+  ACT_ASSIGN_OR_RETURN(int x, b.Id(node.inputs[0]));
+  if (b.V(x).dtype != DType::kFloat32) return false;
+  ACT_ASSIGN_OR_RETURN(x, b.Plain(x));
+  auto k = std::make_unique<QuantizeKernel>();
+  k->src = x;
+  k->q = q;
+  const std::string quantized = node.outputs[0] + "#unpadded_q";
+  k->dst = b.AddPlainValue(quantized, q.dtype, b.V(x).shape);
+  b.V(k->dst).quant = {q.scale, q.zero_point};
+  k->reads = {x};
+  k->writes = {k->dst};
+  k->label = "QuantizeLinear";
+  k->node_name = node.name;
+  b.AddKernel(std::move(k));
+  b.Consume(qi);
+  std::vector<std::string> inputs = {quantized, node.Input(1)};
+  std::vector<std::string> outputs = {b.graph().nodes[qi].outputs[0]};
+  ACT_RETURN_IF_ERROR(b.BuildReference(index, &inputs, &outputs));
+  ACT_ASSIGN_OR_RETURN(int out, b.Id(outputs[0]));
+  b.V(out).quant = {q.scale, q.zero_point};
+  if (!b.plan().kernels.empty() && b.plan().kernels.back()->node_name == node.name) {
+    b.plan().kernels.back()->label = "Pad(int8)";
+  }
+  return true;
+}
+
 // DQ → MaxPool → Q (same parameters): oneDNN max pooling on the quantized tensor (max commutes with the
 // monotonic dequantization).
 Expected<bool> BuildMaxPoolInt8(PlanBuilder& b, int index) {
@@ -983,6 +1024,10 @@ Expected<bool> TryBuildInt8(PlanBuilder& b, int index) {
   if (op == "Conv") return BuildConvInt8(b, index);
   if (op == "MatMul" || op == "Gemm") return BuildMatMulInt8(b, index);
   if (op == "MaxPool") return BuildMaxPoolInt8(b, index);
+  if (op == "Pad") {
+    ACT_ASSIGN_OR_RETURN(bool done, BuildPadThenQuantize(b, index));
+    if (done) return true;
+  }
   if (IsDataMovement(op)) return BuildDataMovementInt8(b, index);
   return TryBuildLut(b, index);
 }
