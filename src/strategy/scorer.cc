@@ -122,8 +122,9 @@ class MetricScorer : public Scorer {
     constexpr int64_t kCrossCheckSamples = 16;
     const std::shared_ptr<const std::vector<data::Batch>> all = batches_;
     auto prefix = std::make_shared<std::vector<data::Batch>>();
-    for (int64_t n = 0; n < kCrossCheckSamples && prefix->size() < all->size(); n += all->at(prefix->size()).size()) {
+    for (int64_t n = 0; n < kCrossCheckSamples && prefix->size() < all->size();) {
       prefix->push_back(all->at(prefix->size()));
+      n += prefix->back().size();
     }
     const bool subset = prefix->size() < all->size();
     double runtime_value = value;
