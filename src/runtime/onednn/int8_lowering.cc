@@ -926,6 +926,45 @@ class LookupKernel : public Kernel {
   }
 };
 
+// y[i] = table[x[i]] from bytes to floats (16 per step with AVX-512 gathers).
+__attribute__((target("avx512f"))) void FloatLookupAvx512(const uint8_t* x, float* y, size_t n, const float* table) {
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512i idx = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i)));
+    _mm512_storeu_ps(y + i, _mm512_i32gather_ps(idx, table, 4));
+  }
+  for (; i < n; ++i) y[i] = table[x[i]];
+}
+
+class FloatLookupKernel : public Kernel {
+ public:
+  int src = -1, dst = -1;
+  std::array<float, 256> table{};
+  int64_t nhwc_channels = 0;  // > 0: the source is NHWC with this many channels, the output NCHW
+  Status Execute(Plan& plan) override {
+    const Value& in = plan.values[src];
+    const auto* x = static_cast<const uint8_t*>(in.data);
+    auto* y = static_cast<float*>(plan.values[dst].data);
+    const size_t n = in.nbytes;
+    if (nhwc_channels > 0) {
+      const int64_t C = nhwc_channels, N = in.shape[0], HW = static_cast<int64_t>(n) / (C * N);
+      for (int64_t b = 0; b < N; ++b)
+        for (int64_t c = 0; c < C; ++c) {
+          const uint8_t* xs = x + b * HW * C + c;
+          float* yc = y + (b * C + c) * HW;
+          for (int64_t p = 0; p < HW; ++p) yc[p] = table[xs[p * C]];
+        }
+      return Status::Ok();
+    }
+    if (HasVbmi()) {
+      FloatLookupAvx512(x, y, n, table.data());
+    } else {
+      for (size_t i = 0; i < n; ++i) y[i] = table[x[i]];
+    }
+    return Status::Ok();
+  }
+};
+
 Expected<bool> TryBuildLut(PlanBuilder& b, int index) {
   const ir::Node& start = b.graph().nodes[index];
   if (!IsLutOp(start.op_type)) return false;
@@ -955,6 +994,16 @@ Expected<bool> TryBuildLut(PlanBuilder& b, int index) {
       if (c != index && b.Consumed(c)) return false;
     }
     if (consumers.empty()) return false;
+    bool external = false;  // a reader outside the element-wise region: this value leaves it in float
+    for (int c : consumers) {
+      const ir::Node& n = g[c];
+      external |= n.op_type != "QuantizeLinear" && (!IsLutOp(n.op_type) || n.outputs.size() != 1);
+    }
+    if (external) {
+      if (quantize >= 0 || !exit_value.empty() || v == 0) return false;
+      exit_value = values[v];
+      continue;
+    }
     for (int c : consumers) {
       const ir::Node& n = g[c];
       if (n.op_type == "QuantizeLinear") {
@@ -970,9 +1019,9 @@ Expected<bool> TryBuildLut(PlanBuilder& b, int index) {
       values.push_back(n.outputs[0]);
     }
   }
-  if (quantize < 0 || exit_value == source) return false;
+  if (exit_value.empty() || exit_value == source) return false;
   QParams yq;
-  if (!PerTensorParams(b, g[quantize], &yq) || yq.dtype != xq.dtype) return false;
+  if (quantize >= 0 && (!PerTensorParams(b, g[quantize], &yq) || yq.dtype != xq.dtype)) return false;
   // Every region input is a region value or a scalar constant.
   for (int c : region) {
     for (const std::string& in : g[c].inputs) {
@@ -1002,9 +1051,32 @@ Expected<bool> TryBuildLut(PlanBuilder& b, int index) {
     if (!out.ok() || (*out)[0].dtype() != DType::kFloat32 || (*out)[0].numel() != 256) return false;
     env[n.outputs[0]] = (*out)[0];
   }
+  const float* e = env.at(exit_value).data<float>();
+  if (quantize < 0) {
+    // The region's value leaves in float: a 256-entry float table (its arithmetic is the file's, to the
+    // bit), written in the source's NHWC layout when it has one, else plain.
+    auto fk = std::make_unique<FloatLookupKernel>();
+    std::copy(e, e + 256, fk->table.begin());
+    const Shape shape = b.V(x).shape;
+    if (shape.size() == 4 && b.V(x).md == NhwcDesc(shape, xq.dtype)) {
+      fk->nhwc_channels = shape[1];  // read NHWC, write NCHW: the float readers want plain data
+    } else {
+      ACT_ASSIGN_OR_RETURN(x, b.Plain(x));
+    }
+    for (int c : region) b.Consume(c);
+    fk->src = x;
+    fk->dst = b.AddPlainValue(exit_value, DType::kFloat32, shape);
+    fk->reads = {x};
+    fk->writes = {fk->dst};
+    std::string label = "Lookup(int8->float)";
+    for (int c : region) label += "+" + g[c].op_type;
+    fk->label = label;
+    fk->node_name = start.name;
+    b.AddKernel(std::move(fk));
+    return true;
+  }
   auto k = std::make_unique<LookupKernel>();
   const float lo = QMin(yq.dtype), hi = QMax(yq.dtype);
-  const float* e = env.at(exit_value).data<float>();
   for (int v = 0; v < 256; ++v) {
     const float q = std::clamp(std::nearbyint(e[v] / yq.scale) + yq.zero_point, lo, hi);  // QuantizeLinear
     k->table[v] = yq.dtype == DType::kInt8 ? static_cast<uint8_t>(static_cast<int8_t>(q)) : static_cast<uint8_t>(q);
