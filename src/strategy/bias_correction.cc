@@ -161,7 +161,7 @@ Expected<BiasCorrectionResult> CorrectBias(const Quantizer& quantizer, const ir:
     }
   }
 
-  // b'[c] = b[c] - sum_i (Sq[c,i] * mean(DQ(x))_i - S[c,i] * mean(x)_i), S[c,i] = sum over the kernel taps
+  // b'[c] = b[c] - sum_i (Sq[c,i] - S[c,i]) * mean(x)_i, S[c,i] = sum over the (border-weighted) kernel taps
   // of W[c,i,...] (Sq of the int8 weight), i over the input channels of c's group.
   for (auto& t : targets) {
     ir::Node* node = nullptr;
@@ -194,9 +194,8 @@ Expected<BiasCorrectionResult> CorrectBias(const Quantizer& quantizer, const ir:
           sq += t.wq[at] * valid[k];
           sf += wf[at] * valid[k];
         }
-        const double mean_dq = t.dq_sum[first_input + i] / static_cast<double>(t.dq_count);
         const double mean_x = t.source_sum[first_input + i] / static_cast<double>(t.source_count);
-        shift += sq * mean_dq - sf * mean_x;
+        shift += (sq - sf) * mean_x;
       }
       result.max_abs_shift = std::max(result.max_abs_shift, std::fabs(shift));
       bias[c] -= static_cast<float>(shift);

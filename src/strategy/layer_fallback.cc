@@ -104,24 +104,33 @@ Expected<FallbackResult> LayerFallback(Context& context, const PtqRecipe& base) 
     return *metric;
   };
   const int64_t n = static_cast<int64_t>(ranked.size());
-  int64_t lo = 1, hi = std::max<int64_t>(1, n - 1);  // k = n would be the FP32 model
+  const int64_t last = std::max<int64_t>(1, n - 1);  // k = n would be the FP32 model
   int64_t found = -1;
-  // Check the upper end first: when it misses, nothing smaller will meet the budget either.
-  ACT_ASSIGN_OR_RETURN(double top, evaluate(hi));
-  if (context.Loss(top) <= context.budget()) {
-    found = hi;
-    while (lo < hi) {
-      const int64_t mid = (lo + hi) / 2;
-      ACT_ASSIGN_OR_RETURN(double m, evaluate(mid));
-      if (context.Loss(m) <= context.budget()) {
-        hi = mid;
-        found = mid;
-      } else {
-        lo = mid + 1;
-      }
+  // Galloping search: k = 1, 2, 4, ... up to `last` until one meets the budget (the ranking usually puts the
+  // few layers that matter first, so small k is found in a couple of full evaluations), then a binary
+  // search between the last miss and that hit.
+  auto meets = [&](int64_t k) -> Expected<bool> {
+    ACT_ASSIGN_OR_RETURN(double m, evaluate(k));
+    return context.Loss(m) <= context.budget();
+  };
+  int64_t miss = 0, hit = -1;
+  for (int64_t k = 1;; k = std::min(last, k * 2)) {
+    ACT_ASSIGN_OR_RETURN(bool ok, meets(k));
+    if (ok) {
+      hit = k;
+      break;
     }
-    found = hi;
-    ACT_RETURN_IF_ERROR(evaluate(found).status());
+    miss = k;
+    if (k == last) break;
+  }
+  if (hit > 0) {
+    while (hit - miss > 1) {
+      const int64_t mid = miss + (hit - miss) / 2;
+      ACT_ASSIGN_OR_RETURN(bool ok, meets(mid));
+      if (ok) hit = mid;
+      else miss = mid;
+    }
+    found = hit;
   }
   FallbackResult result;
   int64_t chosen = found;

@@ -5,8 +5,9 @@
 //      samples; sensitivity(L) = the distance of its outputs to the FP32 outputs (scorer.h, OutputDistance):
 //      continuous and cheap, where the full metric per layer cost ~1 min per layer on PP-OCRv4 rec.
 //   2. Rank nodes by sensitivity, most sensitive first.
-//   3. Find the smallest k such that keeping the top-k nodes in FP32 meets the budget: binary search over k
-//      (the loss falls, near enough monotonically, as sensitive layers leave), then the found k is kept.
+//   3. Find the smallest k such that keeping the top-k nodes in FP32 meets the budget: galloping search
+//      k = 1, 2, 4, ... then binary search between the last miss and the first hit (the loss falls, near
+//      enough monotonically, as sensitive layers leave); the found k is kept.
 //      When even k = all but the least sensitive one misses, the best candidate seen is returned with a
 //      warning (the report says the budget was not met).
 // Step 3 uses the configured metric (Scorer). Every measurement is a Trial in the report (strategy
