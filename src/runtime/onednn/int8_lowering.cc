@@ -916,11 +916,17 @@ class LookupKernel : public Kernel {
     const Value& in = plan.values[src];
     const auto* x = static_cast<const uint8_t*>(in.data);
     auto* y = static_cast<uint8_t*>(plan.values[dst].data);
-    const size_t n = in.nbytes;
-    if (HasVbmi()) {
-      LookupVbmi(x, y, n, table.data());
-    } else {
-      for (size_t i = 0; i < n; ++i) y[i] = table[x[i]];
+    const int64_t n = static_cast<int64_t>(in.nbytes);
+    // Chunks of 64 KiB over the session's OpenMP threads (one chunk: no parallel region).
+    const int64_t chunk = 1 << 16, chunks = (n + chunk - 1) / chunk;
+#pragma omp parallel for schedule(static) if (chunks > 1)
+    for (int64_t c = 0; c < chunks; ++c) {
+      const int64_t begin = c * chunk, len = std::min(chunk, n - begin);
+      if (HasVbmi()) {
+        LookupVbmi(x + begin, y + begin, len, table.data());
+      } else {
+        for (int64_t i = 0; i < len; ++i) y[begin + i] = table[x[begin + i]];
+      }
     }
     return Status::Ok();
   }
@@ -948,6 +954,7 @@ class FloatLookupKernel : public Kernel {
     const size_t n = in.nbytes;
     if (nhwc_channels > 0) {
       const int64_t C = nhwc_channels, N = in.shape[0], HW = static_cast<int64_t>(n) / (C * N);
+#pragma omp parallel for collapse(2) schedule(static) if (n > (1 << 16))
       for (int64_t b = 0; b < N; ++b)
         for (int64_t c = 0; c < C; ++c) {
           const uint8_t* xs = x + b * HW * C + c;
