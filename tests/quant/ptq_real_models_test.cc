@@ -102,18 +102,20 @@ TEST(PtqRealModels, PpOcrV4RecognizerFusesEveryConv) {
   ASSERT_TRUE(std::regex_search(q.out, mq, line)) << q.out;
   const double exact_fp32 = std::stod(mf[1]), cer_fp32 = std::stod(mf[2]);
   const double exact_int8 = std::stod(mq[1]), cer_int8 = std::stod(mq[2]);
-  // Recorded 2026-11-26 in ORT: FP32 0.9885 / CER 0.0008; INT8 (mse, Convs + MatMuls) 0.9846 / 0.0015.
+  // Recorded 2026-11-26 in ORT: FP32 0.9885 / CER 0.0008; INT8 (mse, Convs + MatMuls, bias correction)
+  // 0.9923 / 0.0005 (without bias correction 0.9846 / 0.0015).
   EXPECT_NEAR(exact_fp32, 0.9885, 0.002) << "the FP32 model's known accuracy on these lines";
   EXPECT_GE(exact_int8, exact_fp32 - 0.005 - 1e-9) << "issue 5: at most 0.5 point exact match lost, in ORT";
   EXPECT_LE(cer_int8, cer_fp32 + 0.001 + 1e-9) << "issue 5: at most 0.1 point CER added, in ORT";
   // The issue asks for <= 0.26; the int8 weights alone are 24.8% of the FP32 file here, and the per-channel
-  // metadata, the float LayerNorm/bias parameters and the Q/DQ nodes add ~1.7 points (0.2655 recorded).
+  // metadata, the float LayerNorm/bias parameters and the Q/DQ nodes add ~1.9 points (0.2676 recorded).
   EXPECT_LE(size_ratio, 0.27);
   for (int threads : {1, 2}) {
     const std::string b = Bench(model, int8, "--shape x=1,3,48,320", threads);
     std::cout << "ppocrv4_rec threads=" << threads << " " << b;
     std::smatch mr;
-    // Recorded 1.34x at 1 thread (issue: >= 1.5x, not met); this floor only says INT8 is not slower.
+    // Recorded 1.34-1.40x at 1 thread, 1.43x at 2 (issue: >= 1.5x at 1 thread, not met: the 28 hard-swish
+    // chains run in float between DQ and Q); this floor only says INT8 is not slower.
     if (threads == 1 && std::regex_search(b, mr, std::regex("ratio=([0-9.]+)"))) EXPECT_GE(std::stod(mr[1]), 1.0);
   }
 }
