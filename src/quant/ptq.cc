@@ -49,11 +49,15 @@ Expected<PtqOptions> PtqOptionsFromQuantPost(const config::QuantPostConfig& qp, 
   std::vector<std::string> known;
   for (const auto& [k, v] : kPaddleToOnnx) known.push_back(k);
   for (const auto& name : qp.quantize_op_types) {
+    if (name == "lookup_table" || name == "lookup_table_v2" || name == "Gather") {  // embeddings: weight-only
+      o.quantize_embeddings = true;
+      continue;
+    }
     auto it = kPaddleToOnnx.find(name);
     if (it == kPaddleToOnnx.end()) {
       return InvalidInput("QuantPost.quantize_op_types: unknown op '" + name + "'" + DidYouMean(name, known) +
                           "; expected Paddle names (conv2d, depthwise_conv2d, conv2d_transpose, mul, matmul, "
-                          "matmul_v2) or ONNX op types with integer kernels");
+                          "matmul_v2, lookup_table_v2) or ONNX op types with integer kernels");
     }
     o.quantize_op_types.insert(it->second.begin(), it->second.end());
   }
@@ -93,6 +97,7 @@ Expected<ir::QdqExportOptions> ExportOptionsFor(const PtqOptions& options) {
   export_options.quantize_op_types = options.quantize_op_types;
   export_options.is_full_quantize = options.is_full_quantize;
   export_options.quantize_activation_matmul = options.quantize_activation_matmul;
+  export_options.quantize_embeddings = options.quantize_embeddings;
   export_options.quantize_conv_bias = !options.compact_conv_metadata;
   export_options.conv_weight_zero_point = !options.compact_conv_metadata;
   export_options.skip_tensors = options.skip_tensor_list;

@@ -39,6 +39,7 @@ struct PtqOptions {
   int64_t batch_nums = -1;                // -1: every batch the source yields
   bool is_full_quantize = false;
   bool quantize_activation_matmul = false;  // MatMul of two activations (attention); see qdq_export.h
+  bool quantize_embeddings = false;         // int8 Gather tables (quantize_op_types lookup_table[_v2] / Gather)
   WeightQuantizeType weight_quantize_type = WeightQuantizeType::kChannelWiseAbsMax;
   int weight_bits = 8;
   int activation_bits = 8;
@@ -55,7 +56,8 @@ struct PtqOptions {
 };
 
 // QuantPost (ACT names) → PtqOptions. Paddle op names map to ONNX ones: conv2d/depthwise_conv2d → Conv,
-// conv2d_transpose → ConvTranspose, mul/matmul/matmul_v2 → MatMul and Gemm; ONNX names pass through.
+// conv2d_transpose → ConvTranspose, mul/matmul/matmul_v2 → MatMul and Gemm, lookup_table/lookup_table_v2 →
+// int8 embedding tables (weight-only; ONNX name Gather); ONNX names pass through.
 // Unknown names and unsupported settings (algo, weight_quantize_type, bits) are errors naming the key.
 Expected<PtqOptions> PtqOptionsFromQuantPost(const config::QuantPostConfig& quant_post, const std::string& deploy_hardware);
 

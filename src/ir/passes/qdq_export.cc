@@ -5,6 +5,7 @@
 // Selector: MakePlan (which nodes, which tensors, whose parameters each tensor uses). Action: ExportQdq
 // (weights and biases quantized, Q/DQ nodes written next to their producers/consumers).
 #include "ir/passes/qdq_export.h"
+#include "ir/passes/quantize_embeddings.h"
 
 #include <algorithm>
 #include <cmath>
@@ -463,9 +464,7 @@ Expected<QdqExportResult> ExportQdq(Graph& graph, const std::map<std::string, Qd
     // quantizes a float Conv bias itself), at scale sx·sw[c].
     const bool int_bias = b && b->dtype() == DType::kFloat32 && b->numel() == channels && b->rank() == 1 &&
                           by_root.count(x_root) && !options.skip_tensors.count(b_name);
-    const bool depthwise = original.op_type == "Conv" && original.GetInt("group", 1) > 1 &&
-                           original.GetInt("group", 1) == channels && w->rank() >= 2 && w->dim(1) == 1;
-    bool quantize_bias = int_bias && (!conv || (options.quantize_conv_bias && !(options.compact_conv_weights && depthwise)));
+    bool quantize_bias = int_bias && (!conv || (options.quantize_conv_bias && !options.compact_conv_weights));
     if (original.op_type == "Gemm" && (original.GetFloat("alpha", 1) != 1 || original.GetFloat("beta", 1) != 1)) {
       quantize_bias = false;
     }
@@ -560,6 +559,10 @@ Expected<QdqExportResult> ExportQdq(Graph& graph, const std::map<std::string, Qd
   graph.RebuildIndex();
   graph.RemoveUnusedInitializers();
   result.changed = true;
+  if (options.quantize_embeddings) {
+    ACT_ASSIGN_OR_RETURN(int tables, QuantizeEmbeddingTables(graph));
+    if (tables > 0) result.quantized_ops["Gather (embedding)"] += tables;
+  }
   return result;
 }
 

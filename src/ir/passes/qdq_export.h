@@ -68,15 +68,19 @@ struct QdqExportOptions {
   // by ORT 1.30 without it, so Gemm/MatMul weights keep theirs.
   bool quantize_conv_bias = true;
   bool conv_weight_zero_point = true;
-  // The deployment default (set by the quant schemes): Conv weight DQs omit their zero point, and
-  // depthwise Convs (group = channels), whose per-channel metadata outweighs their 9 or 25 weights, keep a
-  // float bias; other Convs keep int32 biases (bias correction measures its effect on those).
+  // The deployment default (set by the quant schemes): Conv weight DQs omit their zero point and Conv
+  // biases stay float (4 bytes a channel instead of an int32 and its 4-byte scale; ORT quantizes them
+  // with the same rounding when it fuses QLinearConv), as quantize_conv_bias = conv_weight_zero_point =
+  // false do. A 3x3 depthwise channel is 9 int8 weights against that metadata.
   bool compact_conv_weights = false;
   // Compact file encoding, for the deployed model: the values and nodes the export creates get short
   // names ("d12", "Q3"; each name is stored once per reference), identical new initializers (zero points,
   // equal scales) are stored once, and the stale intermediate shapes (value_info) are dropped. Off: the
   // readable names "<tensor>_scale", "<weight>_quantized", "DQ_<tensor>" that tests and debugging use.
   bool compact_encoding = false;
+  // Embedding tables (float initializers read only by Gather) stored as int8 with per-column scales, the
+  // lookup followed by a DequantizeLinear (quantize_embeddings.h): weight-only, no calibration needed.
+  bool quantize_embeddings = false;
 };
 
 struct QdqExportResult {
