@@ -1128,6 +1128,32 @@ Expected<bool> TryBuildInt8(PlanBuilder& b, int index) {
 
 Expected<int> AddDequantize(PlanBuilder& b, int quantized, float scale, int32_t zero_point, const std::string& name) {
   const Value q = b.V(quantized);
+  if (zero_point != 0 && (q.dtype == DType::kUInt8 || q.dtype == DType::kInt8)) {
+    // y = (q − zp)·s as ORT computes it, as a 256-entry byte→float table. Not a oneDNN reorder with src
+    // zero points: oneDNN 2.6.3's jit:uni reorder u8 NHWC → f32 NCHW ignored the zero point on some
+    // shapes (4x64x7x7 read as zp 0, 4x32x14x14 right: Fashion-MNIST's second residual Add was off by
+    // 128·s on every element).
+    auto fk = std::make_unique<FloatLookupKernel>();
+    for (int i = 0; i < 256; ++i) {
+      const int32_t v = q.dtype == DType::kUInt8 ? i : static_cast<int32_t>(static_cast<int8_t>(static_cast<uint8_t>(i)));
+      fk->table[i] = static_cast<float>(v - zero_point) * scale;
+    }
+    int src = quantized;
+    if (q.shape.size() == 4 && q.md == NhwcDesc(q.shape, q.dtype)) {
+      fk->nhwc_channels = q.shape[1];  // read NHWC, write NCHW
+    } else {
+      ACT_ASSIGN_OR_RETURN(src, b.Plain(quantized));
+    }
+    fk->src = src;
+    fk->dst = b.AddPlainValue(name, DType::kFloat32, q.shape);
+    fk->reads = {src};
+    fk->writes = {fk->dst};
+    fk->label = "DequantizeLinear(table)";
+    fk->node_name = name;
+    const int out = fk->dst;
+    b.AddKernel(std::move(fk));
+    return out;
+  }
   try {
     dnnl::primitive_attr attr;
     attr.set_output_scales(0, {scale});
