@@ -88,6 +88,15 @@ Expected<QatExportResult> ExportQat(const ir::Graph& trained, const QatGraphInfo
       rename_output(a.float_value, a.tensor);
     }
   }
+  // 2b. Followers: the export places the same Q there (with the leader's parameters).
+  for (const auto& f : info.followers) {
+    remove_nodes.insert(f.fq_node);
+    if (f.float_value.empty()) {
+      rename_input(f.fq_output, f.tensor);
+    } else {
+      rename_output(f.float_value, f.tensor);
+    }
+  }
   // 3. Weights.
   for (const auto& w : info.weights) {
     remove_nodes.insert(w.fq_node);

@@ -72,6 +72,17 @@ Expected<QatGraphInfo> InsertFakeQuant(ir::Graph& graph, const QatOptions& optio
   const int wbits = options.export_options.weight_bits;
   const int wmin = -(1 << (wbits - 1)), wmax = (1 << (wbits - 1)) - 1;
 
+  // The graph as the export will see it (for the followers, step 4).
+  const std::vector<ir::Node> pre_nodes = graph.nodes;
+  std::set<std::string> pre_initializers;
+  for (const auto& [name, t] : graph.initializers) pre_initializers.insert(name);
+  std::map<std::string, DType> pre_value_info;
+  for (const auto& node : graph.nodes) {
+    for (const auto& out : node.outputs) {
+      if (auto v = graph.FindValueInfo(out)) pre_value_info[out] = v->dtype;
+    }
+  }
+
   // 1. Which activations (the export's list) and which weights (the export's compute nodes).
   const std::vector<std::string> tensors = ir::QdqTensorsToCalibrate(graph, options.export_options);
   if (tensors.empty()) {
@@ -206,6 +217,76 @@ Expected<QatGraphInfo> InsertFakeQuant(ir::Graph& graph, const QatOptions& optio
     fq.attributes["learnable"] = ir::Attribute::Int(options.learnable_scale ? 1 : 0);
     added.push_back(std::move(fq));
     info.activations.push_back(std::move(a));
+  }
+  // 4. Followers: the export's backward pull through data-movement ops (qdq_export.cc, "Data movement,
+  // backward"), replayed on the graph as it was: a demanded output pulls the Q onto the op's input, which then
+  // shares the output's root parameters. Visiting nodes in reverse order, as the export does.
+  {
+    std::map<std::string, std::string> demanded;  // tensor → the tensor whose parameters it uses
+    for (const auto& t : tensors) demanded[t] = t;
+    auto root = [&](std::string t) {
+      for (int guard = 0; guard < 10000; ++guard) {
+        auto it = demanded.find(t);
+        if (it == demanded.end() || it->second == t) return t;
+        t = it->second;
+      }
+      return t;
+    };
+    std::vector<std::pair<std::string, std::string>> pulled;  // (tensor, root), in discovery order
+    for (int i = static_cast<int>(pre_nodes.size()) - 1; i >= 0; --i) {
+      const ir::Node& node = pre_nodes[static_cast<size_t>(i)];
+      const ir::QdqHandler* h = HandlerFor(node);
+      if (!h || h->role != ir::QdqRole::kDataMovement || node.outputs.size() != 1) continue;
+      if (options.export_options.float_nodes.count(node.name)) continue;
+      const std::string in = node.Input(0);
+      const std::string& out = node.outputs[0];
+      if (!demanded.count(out) || demanded.count(in) || in.empty() || pre_initializers.count(in)) continue;
+      if (options.export_options.skip_tensors.count(in)) continue;
+      if (auto v = pre_value_info.find(in); v != pre_value_info.end() && v->second != DType::kFloat32 &&
+                                            v->second != DType::kUndefined) {
+        continue;
+      }
+      demanded[in] = root(out);
+      pulled.emplace_back(in, demanded[in]);
+    }
+    std::map<std::string, const QatGraphInfo::Activation*> leaders;
+    for (const auto& a : info.activations) leaders[a.tensor] = &a;
+    std::vector<ir::Node> followers;
+    for (const auto& [t, r] : pulled) {
+      auto leader = leaders.find(root(r));
+      if (leader == leaders.end()) continue;  // the export would fail on it too (no parameters)
+      QatGraphInfo::Activation f;
+      f.tensor = t;
+      f.scale = leader->second->scale;
+      f.zero_point = leader->second->zero_point;
+      f.fq_node = unique("FakeQuantFollow_" + t);
+      const int producer = graph.Producer(t);
+      std::string source;
+      if (producer < 0) {
+        f.fq_output = unique(t + "_fq");
+        for (int c : graph.Consumers(t)) {
+          for (auto& in : graph.nodes[c].inputs) if (in == t) in = f.fq_output;
+        }
+        for (auto& n : added) {
+          for (auto& in : n.inputs) if (in == t) in = f.fq_output;
+        }
+        source = t;
+      } else {
+        f.float_value = unique(t + "_float");
+        for (auto& out : graph.nodes[producer].outputs) if (out == t) out = f.float_value;
+        f.fq_output = t;
+        source = f.float_value;
+      }
+      ir::Node fq = make_node(kFakeQuantOp, f.fq_node, {source, f.scale, f.zero_point}, f.fq_output);
+      fq.attributes["qmin"] = ir::Attribute::Int(info.qmin);
+      fq.attributes["qmax"] = ir::Attribute::Int(info.qmax);
+      fq.attributes["axis"] = ir::Attribute::Int(-1);
+      fq.attributes["symmetric"] = ir::Attribute::Int(options.activation_symmetric ? 1 : 0);
+      fq.attributes["observer"] = ir::Attribute::String(kObserverFixed);
+      followers.push_back(std::move(fq));
+      info.followers.push_back(std::move(f));
+    }
+    for (auto& n : followers) added.push_back(std::move(n));
   }
   for (auto& n : added) graph.nodes.push_back(std::move(n));
   graph.opset_imports[kActDomain] = 1;

@@ -2,6 +2,8 @@
 // that quantization-aware training runs (ACT's QuantAware). Pattern and action:
 //   weights:     W → Conv            becomes  W → act.FakeQuant(observer=weight, per-channel axis) → Conv
 //   activations: p → T → readers     becomes  p → T_float [→ act.PactClip(alpha)] → act.FakeQuant → T → readers
+//   followers:   where the export pulls T's Q in front of a data-movement op (X → Reshape/Gather/… → T) and X
+//                has other readers, X gets an act.FakeQuant(observer=fixed) with T's scale too
 //                (a graph input T:   T → act.FakeQuant → T_fq → readers)
 // The tensors fake-quantized are exactly the ones the QDQ export will quantize (QdqTensorsToCalibrate with
 // the same export options), and the weight axes are the export's (QdqHandlers), so the simulated model and
@@ -49,6 +51,11 @@ struct QatGraphInfo {
     int axis = -1;
   };
   std::vector<Activation> activations;
+  // Tensors the export quantizes with another tensor's parameters: a quantized output of a data-movement op
+  // pulls its Q in front of the op (qdq_export.h), so every reader of the op's input — not only the op —
+  // reads quantized values. Each gets an act.FakeQuant with observer `fixed` reading its leader's scale and
+  // zero point (scale/zero_point name the leader's initializers; no state, no PACT).
+  std::vector<Activation> followers;
   std::vector<Weight> weights;
   int qmin = 0, qmax = 255;  // activation integer range
 
