@@ -139,6 +139,34 @@ TEST(OnednnKernels, ConvResidualSumRelu) {
   EXPECT_LE(CompareBackends(gb.Finish(y), Random({1, 24, 10, 10}, 5)), kTolerance);
 }
 
+TEST(OnednnKernels, Int8ConvQuantizedWithZeroPointThenDequantizedIntoAResidualAdd) {
+  // Fashion-MNIST's quantized residual block: DQ(x, zp 0) and DQ(Conv → Q with zero point 128) → Add →
+  // Relu → Q → DQ, the conv output u8 in NHWC. oneDNN 2.6.3's reorder u8 NHWC → f32 NCHW with a src zero
+  // point dropped the zero point on this shape (every element off by 128 steps). Tolerance 0.02 of the
+  // largest output (about 2 quantization steps): the INT8 conv and the reference's float conv may
+  // requantize a rounding tie one step apart; a dropped zero point is off by ~1.
+  const Shape xs = {4, 64, 7, 7};
+  GraphBuilder gb(xs);
+  const std::string s_x = gb.Const<float>({}, {0.02f}), z0 = gb.Const<uint8_t>({}, {0});
+  const std::string s_c = gb.Const<float>({}, {0.03f}), z128 = gb.Const<uint8_t>({}, {128});
+  const std::string s_y = gb.Const<float>({}, {0.05f});
+  const std::string qx = gb.Op("QuantizeLinear", {"x", s_x, z0});
+  const std::string dx = gb.Op("DequantizeLinear", {qx, s_x, z0});
+  std::vector<int8_t> w(64 * 64 * 9);
+  std::mt19937 rng(21);
+  for (auto& v : w) v = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
+  std::vector<float> ws(64);
+  for (int o = 0; o < 64; ++o) ws[o] = 0.0004f + 0.00001f * static_cast<float>(o);
+  const std::string dw = gb.Op("DequantizeLinear", {gb.Const<int8_t>({64, 64, 3, 3}, w), gb.Const<float>({64}, ws)},
+                               {{"axis", Attribute::Int(0)}});
+  std::string c = gb.Op("Conv", {dx, dw, gb.Weight({64}, -0.5f, 0.5f)}, {{"pads", Attribute::Ints({1, 1, 1, 1})}});
+  c = gb.Op("DequantizeLinear", {gb.Op("QuantizeLinear", {c, s_c, z128}), s_c, z128});
+  const std::string residual = gb.Op("DequantizeLinear", {qx, s_x, z0});
+  std::string y = gb.Op("Relu", {gb.Op("Add", {residual, c})});
+  y = gb.Op("DequantizeLinear", {gb.Op("QuantizeLinear", {y, s_y, z0}), s_y, z0});
+  EXPECT_LE(CompareBackends(gb.Finish(y), Random(xs, 23, 0.f, 2.f)), 0.02);
+}
+
 TEST(OnednnKernels, ConvTransposeGroupedWithOutputPadding) {
   GraphBuilder gb({1, 4, 5, 6});
   std::string y = gb.Op("ConvTranspose", {"x", gb.Weight({4, 3, 3, 3}), gb.Weight({6})},
