@@ -107,10 +107,10 @@ Expected<BiasCorrectionResult> CorrectBias(const Quantizer& quantizer, const ir:
   // A target: a quantized Conv of `quantized` reading DQ(Q(source)) and DQ(int8 weight), with a float
   // weight (and maybe bias) in the prepared graph.
   struct Target {
-    std::string node, input_dq, source;
+    std::string node, source;
     std::vector<float> wq;  // dequantized int8 weight as the export wrote it
-    std::vector<double> dq_sum, source_sum;
-    int64_t dq_count = 0, source_count = 0;
+    std::vector<double> source_sum;
+    int64_t source_count = 0;
     Shape input_shape;      // as seen in the first batch (for the border fractions)
   };
   std::vector<Target> targets;
@@ -134,29 +134,23 @@ Expected<BiasCorrectionResult> CorrectBias(const Quantizer& quantizer, const ir:
     if (q < 0 || quantized.nodes[q].op_type != "QuantizeLinear") continue;
     auto wq = DequantizedConstant(quantized, qnode->Input(1), w->shape());
     if (!wq) continue;
-    targets.push_back({no.node, qnode->Input(0), quantized.nodes[q].Input(0), std::move(*wq), {}, {}, 0, 0, {}});
+    targets.push_back({no.node, quantized.nodes[q].Input(0), std::move(*wq), {}, 0, {}});
   }
   if (targets.empty()) return result;
 
-  // One pass of the quantized graph: per-channel means of each target's dequantized input and of the float
-  // tensor its QuantizeLinear reads.
+  // One pass of the quantized graph: per-channel means of the float tensor each target's QuantizeLinear reads.
   std::vector<std::string> want;
-  for (const auto& t : targets) {
-    want.push_back(t.input_dq);
-    want.push_back(t.source);
-  }
+  for (const auto& t : targets) want.push_back(t.source);
   ACT_ASSIGN_OR_RETURN(auto q_runner, exec::Runner::Create(quantized, {threads}));
   for (size_t bi = 0; bi < batches.size(); ++bi) {
     auto q = RunSplit(*q_runner, batches[bi].inputs, run_batch, want);
     if (!q.ok()) return q.status().WithContext("bias correction, quantized run of batch " + std::to_string(bi));
     for (auto& t : targets) {
-      const Tensor& a = q->at(t.input_dq);
       const Tensor& s = q->at(t.source);
-      if (a.dtype() != DType::kFloat32 || s.dtype() != DType::kFloat32 || a.shape() != s.shape() || a.rank() < 2) {
-        return Internal("bias correction: the input of '" + t.node + "' differs from its quantizer's source");
+      if (s.dtype() != DType::kFloat32 || s.rank() < 2) {
+        return Internal("bias correction: the input of '" + t.node + "' is not a float tensor of rank >= 2");
       }
-      if (t.input_shape.empty()) t.input_shape = a.shape();
-      AccumulateChannelSums(a, 1, &t.dq_sum, &t.dq_count);
+      if (t.input_shape.empty()) t.input_shape = s.shape();
       AccumulateChannelSums(s, 1, &t.source_sum, &t.source_count);
     }
   }
@@ -168,12 +162,12 @@ Expected<BiasCorrectionResult> CorrectBias(const Quantizer& quantizer, const ir:
     for (auto& n : graph.nodes) {
       if (n.name == t.node) node = &n;
     }
-    if (!node || t.dq_count == 0) continue;
+    if (!node || t.source_count == 0) continue;
     const Tensor* w = graph.Initializer(node->Input(1));
     const int64_t out_channels = w->dim(0), group_inputs = w->dim(1);
     const int64_t taps = w->numel() / (out_channels * group_inputs);
     const int64_t groups = std::max<int64_t>(1, node->GetInt("group", 1));
-    const int64_t in_channels = static_cast<int64_t>(t.dq_sum.size());
+    const int64_t in_channels = static_cast<int64_t>(t.source_sum.size());
     if (group_inputs * groups != in_channels || out_channels % groups != 0) continue;
     std::vector<float> bias(out_channels, 0.0f);
     const std::string bias_name = node->Input(2);
