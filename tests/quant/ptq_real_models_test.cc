@@ -113,10 +113,8 @@ TEST(PtqRealModels, PpOcrV4RecognizerFusesEveryConv) {
   for (int threads : {1, 2}) {
     const std::string b = Bench(model, int8, "--shape x=1,3,48,320", threads);
     std::cout << "ppocrv4_rec threads=" << threads << " " << b;
-    std::smatch mr;
-    // Recorded 1.34-1.40x at 1 thread, 1.43x at 2 (issue: >= 1.5x at 1 thread, not met: the 28 hard-swish
-    // chains run in float between DQ and Q); this floor only says INT8 is not slower.
-    if (threads == 1 && std::regex_search(b, mr, std::regex("ratio=([0-9.]+)"))) EXPECT_GE(std::stod(mr[1]), 1.0);
+    // Printed, not asserted (speed targets live in bench/, not in tests). Recorded 1.34-1.40x at 1 thread,
+    // 1.43x at 2 (issue: >= 1.5x at 1 thread, not met: the 28 hard-swish chains run in float between DQ and Q).
   }
 }
 
