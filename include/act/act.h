@@ -96,6 +96,11 @@ struct Report {
   std::map<std::string, int> output_op_counts;
   double calibration_seconds = 0;
   double total_seconds = 0;
+
+  // Marks trials[index] as the candidate that was kept; a later strategy's choice replaces an earlier one's.
+  void Choose(size_t index) {
+    for (size_t i = 0; i < trials.size(); ++i) trials[i].chosen = i == index;
+  }
 };
 
 class AutoCompression {

@@ -152,8 +152,11 @@ Expected<FallbackResult> LayerFallback(Context& context, const PtqRecipe& base) 
   result.recipe = entry.second.recipe;
   for (int64_t i = 0; i < chosen; ++i) result.fp32_nodes.push_back(ranked[i].second);
   result.within_budget = context.Loss(result.metric) <= context.budget();
-  for (auto& t : context.report->trials) {
-    if (t.strategy == "layer_fallback" && t.params["fp32_layers"] == std::to_string(chosen)) t.chosen = true;
+  auto& trials = context.report->trials;
+  for (size_t i = 0; i < trials.size(); ++i) {
+    if (trials[i].strategy == "layer_fallback" && trials[i].params["fp32_layers"] == std::to_string(chosen)) {
+      context.report->Choose(i);
+    }
   }
   context.report->decisions.push_back(
       "layer fallback: " + std::to_string(chosen) + " of " + std::to_string(n) + " quantized layers returned to FP32, " +

@@ -127,7 +127,7 @@ Expected<ir::Graph> PtqHpoStrategy::Run(Context& context) {
   }
   ProgressBar::SetEnabled(progress_was);
   bar.Finish();
-  context.report->trials[best_trial].chosen = true;
+  context.report->Choose(best_trial);
   context.outcome = Outcome{};
   context.outcome.metric = best_metric;
   context.outcome.params = context.report->trials[best_trial].params;

@@ -104,8 +104,8 @@ Expected<ir::Graph> QatDisStrategy::Run(Context& context) {
   trial.metric = metric;
   trial.loss = context.Loss(metric);
   trial.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() + r.train_seconds;
-  trial.chosen = true;
   context.report->trials.push_back(trial);
+  context.report->Choose(context.report->trials.size() - 1);
   for (const auto& d : r.decisions) context.report->decisions.push_back("qat_dis: " + d);
   context.report->decisions.push_back("qat_dis: simulated " + Num(r.best_metric) + ", exported " + Num(metric) +
                                       " (FP32 " + Num(context.fp32_metric) + ")");

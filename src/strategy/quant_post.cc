@@ -44,7 +44,7 @@ Expected<ir::Graph> QuantPostStrategy::Run(Context& context) {
   ACT_ASSIGN_OR_RETURN(PtqCandidate candidate, BuildCandidate(context, recipe));
   double seconds = 0;
   ACT_ASSIGN_OR_RETURN(double metric, ScoreCandidate(context, candidate, name(), "quant_post", &seconds));
-  context.report->trials.back().chosen = true;
+  context.report->Choose(context.report->trials.size() - 1);
   context.outcome = Outcome{};
   context.outcome.metric = metric;
   context.outcome.params = context.report->trials.back().params;

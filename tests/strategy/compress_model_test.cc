@@ -161,6 +161,50 @@ TEST(CompressSst2, Int8InOrtWithinHalfAPoint) {
       << counts.dump();
 }
 
+// ACT's HyperParameterOptimization on the bundled Fashion-MNIST CNN: every trial scored and recorded, the
+// best one written, and the written file's accuracy in ORT equal to what compress reported.
+TEST(CompressFashionHpo, BestTrialIsWrittenAndHoldsInOrt) {
+  const std::string images = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
+  if (!FileExists(images)) GTEST_SKIP() << "Debian's dataset-fashion-mnist is not installed; skipping";
+  if (!OrtAvailable()) GTEST_SKIP() << "onnxruntime-node is not installed (deps/); skipping";
+  const std::string config = RepoPath("examples/fashion_mnist/ptq_hpo.yaml");
+  const std::string out = TempDir("compress_fashion_hpo");
+  CommandResult r = RunOnnxAct("compress --config " + config + " --save-dir " + out + " --quiet");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  double fp32 = 0, int8 = 0, ratio = 0;
+  ASSERT_TRUE(ParseMetricLine(LastLine(r.out), &fp32, &int8, &ratio)) << r.out;
+
+  auto report = nlohmann::json::parse(*ReadFileToString(out + "/report.json"));
+  int chosen = 0, hpo_trials = 0;
+  double best = 0, chosen_metric = -1;
+  for (const auto& t : report["trials"]) {
+    const std::string name = t["name"].get<std::string>();
+    if (name.rfind("trial ", 0) == 0) {
+      ++hpo_trials;
+      best = std::max(best, t["metric"].get<double>());
+    }
+    if (t.value("chosen", false)) {
+      ++chosen;
+      chosen_metric = t["metric"].get<double>();
+    }
+  }
+  EXPECT_EQ(hpo_trials, 8) << "max_quant_count trials, all recorded";
+  EXPECT_EQ(chosen, 1);
+  EXPECT_DOUBLE_EQ(chosen_metric, best) << "the best trial is the one kept";
+
+  auto batch = EvalBatch(config);
+  ASSERT_TRUE(batch.ok()) << batch.status().message();
+  ASSERT_EQ(batch->size(), 10000);
+  auto int8_out = RunOrt(out + "/model.onnx", batch->inputs);
+  ASSERT_TRUE(int8_out.ok()) << int8_out.status().message();
+  const double ort_int8 = Top1Fraction(int8_out->begin()->second, batch->labels);
+  std::printf("Fashion HPO: fp32=%.4f best trial=%.4f written=%.4f ORT=%.4f size %.4f\n", fp32, best, int8, ort_int8,
+              ratio);
+  EXPECT_NEAR(ort_int8, int8, 0.001) << "ORT agrees with the metric compress reported";
+  EXPECT_LE(fp32 - ort_int8, 0.002) << "within the config's max_metric_loss, in ORT";
+  EXPECT_LE(ratio, 0.27);
+}
+
 // A config for the MNIST model with `extra` YAML appended (paths absolute: the file lives in a temp dir).
 std::string WriteMnistConfig(const std::string& dir, const std::string& model, const std::string& quant_post) {
   const std::string images = SharedDataPath("mnist/t10k-images-idx3-ubyte.gz");
