@@ -1,9 +1,10 @@
-// The real MNIST test set of ../shared/data as the data-set config the tests share (idx, normalised to
-// [-1, 1] as the CNN was trained), and top-1 of a logits batch against its labels.
+// The idx data-set configs the tests share (the real MNIST test set of ../shared/data, and any idx pair,
+// normalised to [-1, 1] as the MNIST and Fashion CNNs were trained), and top-1 of logits against labels.
 #pragma once
 
 #include <algorithm>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "act/config.h"
@@ -13,13 +14,13 @@
 
 namespace act::test {
 
-// Test digits [skip, skip + limit) (limit -1: to the end), `batch` per batch.
-inline config::DatasetConfig MnistTestDigits(int64_t skip = 0, int64_t limit = -1, int64_t batch = 1) {
+// An idx image/label pair normalised to [-1, 1] (how the MNIST and Fashion-MNIST CNNs were trained).
+inline config::DatasetConfig NormalizedIdx(const std::string& images, const std::string& labels) {
   config::DatasetConfig c;
   c.type = "idx";
   c.key_path = "test";
-  c.images = SharedDataPath("mnist/t10k-images-idx3-ubyte.gz");
-  c.labels = SharedDataPath("mnist/t10k-labels-idx1-ubyte.gz");
+  c.images = images;
+  c.labels = labels;
   c.input_name = "input";
   config::TransformConfig normalize;
   normalize.kind = config::TransformConfig::Kind::kNormalize;
@@ -27,6 +28,13 @@ inline config::DatasetConfig MnistTestDigits(int64_t skip = 0, int64_t limit = -
   normalize.mean = {0.5};
   normalize.std = {0.5};
   c.transforms = {normalize};
+  return c;
+}
+
+// MNIST test digits [skip, skip + limit) (limit -1: to the end), `batch` per batch.
+inline config::DatasetConfig MnistTestDigits(int64_t skip = 0, int64_t limit = -1, int64_t batch = 1) {
+  config::DatasetConfig c = NormalizedIdx(SharedDataPath("mnist/t10k-images-idx3-ubyte.gz"),
+                                          SharedDataPath("mnist/t10k-labels-idx1-ubyte.gz"));
   c.skip = skip;
   c.limit = limit;
   c.batch_size = batch;

@@ -17,6 +17,7 @@
 #include "distill/qat_trainer.h"
 #include "exec/runner.h"
 #include "ir/onnx_io.h"
+#include "mnist_fixture.h"
 #include "quant/ptq.h"
 #include "test_support.h"
 
@@ -26,29 +27,8 @@ namespace {
 const char* kData = "/usr/share/datasets/fashion-mnist/";
 
 config::DatasetConfig FashionConfig(const std::string& split) {
-  config::DatasetConfig c;
-  c.type = "idx";
-  c.key_path = "test";
-  c.images = std::string(kData) + split + "-images-idx3-ubyte.gz";
-  c.labels = std::string(kData) + split + "-labels-idx1-ubyte.gz";
-  c.input_name = "input";
-  config::TransformConfig normalize;
-  normalize.kind = config::TransformConfig::Kind::kNormalize;
-  normalize.scale = 1.0 / 255;
-  normalize.mean = {0.5};
-  normalize.std = {0.5};
-  c.transforms = {normalize};
-  return c;
-}
-
-double Top1(const Tensor& logits, const std::vector<std::optional<data::Label>>& labels) {
-  const int64_t n = logits.dim(0), k = logits.dim(1);
-  int64_t correct = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    const float* row = logits.data<float>() + i * k;
-    correct += std::max_element(row, row + k) - row == labels[i]->class_id;
-  }
-  return 100.0 * static_cast<double>(correct) / static_cast<double>(n);
+  return NormalizedIdx(std::string(kData) + split + "-images-idx3-ubyte.gz",
+                       std::string(kData) + split + "-labels-idx1-ubyte.gz");
 }
 
 Expected<data::Batch> WholeSplit(const data::Dataset& ds, int64_t skip, int64_t limit) {
@@ -90,7 +70,7 @@ TEST(QatFashion, FourBitWeightsRecoverWhatPtqLoses) {
   job.evaluate = [&](const ir::Graph& g, const std::string&) -> Expected<double> {
     ACT_ASSIGN_OR_RETURN(auto runner, exec::Runner::Create(g));
     ACT_ASSIGN_OR_RETURN(auto out, runner->Run(select->inputs));
-    return Top1(out.at("logits"), select->labels);
+    return 100.0 * Top1Fraction(out.at("logits"), select->labels);
   };
   job.save_dir = TempDir("qat_fashion");
   job.threads = 2;
@@ -121,10 +101,10 @@ TEST(QatFashion, FourBitWeightsRecoverWhatPtqLoses) {
   auto ptq_ort = RunOrt(ptq_path, test->inputs, 2);
   ASSERT_TRUE(ptq_ort.ok()) << ptq_ort.status().message();
 
-  const double fp32 = Top1(fp32_ort->at("logits"), test->labels);
-  const double ptq_top1 = Top1(ptq_ort->at("logits"), test->labels);
-  const double qat = Top1(qat_ort->at("logits"), test->labels);
-  const double simulated = Top1(sim->at("logits"), test->labels);
+  const double fp32 = 100.0 * Top1Fraction(fp32_ort->at("logits"), test->labels);
+  const double ptq_top1 = 100.0 * Top1Fraction(ptq_ort->at("logits"), test->labels);
+  const double qat = 100.0 * Top1Fraction(qat_ort->at("logits"), test->labels);
+  const double simulated = 100.0 * Top1Fraction(sim->at("logits"), test->labels);
   std::cout << "test top-1: FP32 " << fp32 << "%, PTQ W4A8 " << ptq_top1 << "%, QAT W4A8 exported (ORT) " << qat
             << "%, QAT simulated (onnx-act executor) " << simulated << "%\n"
             << "training: " << r->steps << " steps, " << r->steps_per_second << " steps/s (steps only), loop "

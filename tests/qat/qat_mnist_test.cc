@@ -21,36 +21,11 @@
 #include "distill/qat_trainer.h"
 #include "exec/runner.h"
 #include "ir/onnx_io.h"
+#include "mnist_fixture.h"
 #include "test_support.h"
 
 namespace act::test {
 namespace {
-
-config::DatasetConfig MnistConfig() {
-  config::DatasetConfig c;
-  c.type = "idx";
-  c.key_path = "test";
-  c.images = SharedDataPath("mnist/t10k-images-idx3-ubyte.gz");
-  c.labels = SharedDataPath("mnist/t10k-labels-idx1-ubyte.gz");
-  c.input_name = "input";
-  config::TransformConfig normalize;
-  normalize.kind = config::TransformConfig::Kind::kNormalize;
-  normalize.scale = 1.0 / 255;
-  normalize.mean = {0.5};
-  normalize.std = {0.5};
-  c.transforms = {normalize};
-  return c;
-}
-
-double Top1(const Tensor& logits, const std::vector<std::optional<data::Label>>& labels) {
-  const int64_t n = logits.dim(0), k = logits.dim(1);
-  int64_t correct = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    const float* row = logits.data<float>() + i * k;
-    correct += std::max_element(row, row + k) - row == labels[i]->class_id;
-  }
-  return 100.0 * static_cast<double>(correct) / static_cast<double>(n);
-}
 
 struct Fixture {
   std::unique_ptr<data::Dataset> dataset;
@@ -60,7 +35,7 @@ struct Fixture {
 
 std::unique_ptr<Fixture> MakeFixture() {
   auto f = std::make_unique<Fixture>();
-  auto ds = data::CreateIdxDataset(MnistConfig());
+  auto ds = data::CreateIdxDataset(MnistTestDigits());
   if (!ds.ok()) return nullptr;
   f->dataset = std::move(*ds);
   auto train = data::Loader::Create(*f->dataset, data::LoaderOptions{32, true, 7, 0, 1000, true, 0});
@@ -90,7 +65,7 @@ distill::QatDisJob MakeJob(Fixture& f, const ir::Graph& model) {
   job.evaluate = [&f](const ir::Graph& g, const std::string&) -> Expected<double> {
     ACT_ASSIGN_OR_RETURN(auto runner, exec::Runner::Create(g));
     ACT_ASSIGN_OR_RETURN(auto out, runner->Run(f.eval.inputs));
-    return Top1(out.begin()->second, f.eval.labels);
+    return 100.0 * Top1Fraction(out.begin()->second, f.eval.labels);
   };
   job.progress = false;
   return job;
@@ -156,8 +131,8 @@ TEST_F(QatMnist, FourBitTrainingExportsWhatItSimulated) {
   ASSERT_TRUE(ours.ok()) << ours.status().message();
   std::cout << "exported QDQ in our executor vs simulated: max rel logit diff "
             << MaxRelativeError(ours->at("output"), sim->at("output")) << "\n";
-  const double sim_top1 = Top1(sim->at("output"), fixture_->eval.labels);
-  const double ort_top1 = Top1(ort->at("output"), fixture_->eval.labels);
+  const double sim_top1 = 100.0 * Top1Fraction(sim->at("output"), fixture_->eval.labels);
+  const double ort_top1 = 100.0 * Top1Fraction(ort->at("output"), fixture_->eval.labels);
   std::cout << "simulated " << sim_top1 << "%, exported in ORT " << ort_top1 << "%, max rel logit diff "
             << MaxRelativeError(ort->at("output"), sim->at("output")) << "\n";
   EXPECT_NEAR(sim_top1, r->best_metric, 1e-9);
