@@ -15,15 +15,6 @@
 namespace act::test {
 namespace {
 
-void ExpectSameOutputs(const std::map<std::string, Tensor>& before, const std::map<std::string, Tensor>& after,
-                       double tolerance) {
-  ASSERT_EQ(before.size(), after.size());
-  for (const auto& [name, t] : before) {
-    ASSERT_TRUE(after.count(name)) << name;
-    EXPECT_LE(MaxRelativeError(after.at(name), t), tolerance) << name;
-  }
-}
-
 TEST(FoldChannelShuffle, FastestDetSameOutputsInOrt) {
   const std::string model = SharedDataPath("fastestdet/FastestDet.onnx");
   ACT_SKIP_IF_EMPTY(model, "FastestDet");

@@ -55,15 +55,6 @@ ir::Graph ShuffleGraph() {
   return g;
 }
 
-void ExpectSameOutputs(const std::map<std::string, Tensor>& before, const std::map<std::string, Tensor>& after,
-                       double tolerance) {
-  ASSERT_EQ(before.size(), after.size());
-  for (const auto& [name, t] : before) {
-    ASSERT_TRUE(after.count(name)) << name;
-    EXPECT_LE(MaxRelativeError(after.at(name), t), tolerance) << name;
-  }
-}
-
 TEST(FoldChannelShuffle, TinyShuffleNetSameOutputsInOrt) {
   if (!OrtAvailable()) GTEST_SKIP() << "onnxruntime-node is not installed (deps/); skipping";
   ir::Graph g = ShuffleGraph();

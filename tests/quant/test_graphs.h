@@ -1,6 +1,8 @@
 // Tiny graphs for the fold and QDQ export tests, built in code, and running them in ONNX Runtime.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <map>
 #include <random>
 #include <string>
@@ -59,6 +61,17 @@ inline Expected<std::map<std::string, Tensor>> SaveAndRunOrt(const ir::Graph& gr
   const std::string path = dir + "/" + file;
   ACT_RETURN_IF_ERROR(ir::SaveModel(graph, path));
   return RunOrt(path, inputs);
+}
+
+// Every output of `before` is in `after` within `tolerance` (MaxRelativeError), e.g. a model before and
+// after an exact rewrite, both run in ONNX Runtime.
+inline void ExpectSameOutputs(const std::map<std::string, Tensor>& before, const std::map<std::string, Tensor>& after,
+                              double tolerance) {
+  ASSERT_EQ(before.size(), after.size());
+  for (const auto& [name, t] : before) {
+    ASSERT_TRUE(after.count(name)) << name;
+    EXPECT_LE(MaxRelativeError(after.at(name), t), tolerance) << name;
+  }
 }
 
 }  // namespace act::test
