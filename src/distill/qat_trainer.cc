@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/batch_rows.h"
 #include "core/file_util.h"
 #include "core/logging.h"
 #include "core/progress.h"
@@ -83,24 +84,6 @@ Expected<quant::QatOptions> QatOptionsFrom(const config::QuantAwareConfig& qa, c
 namespace {
 
 using TensorMap = std::map<std::string, at::Tensor>;
-
-// Rows [begin, end) of every input whose first dimension is `rows` (others are shared as they are).
-std::map<std::string, Tensor> SliceRows(const std::map<std::string, Tensor>& inputs, int64_t rows, int64_t begin,
-                                        int64_t end) {
-  std::map<std::string, Tensor> out;
-  for (const auto& [name, t] : inputs) {
-    if (t.rank() == 0 || t.dim(0) != rows || (begin == 0 && end == rows)) {
-      out[name] = t;
-      continue;
-    }
-    Shape shape = t.shape();
-    shape[0] = end - begin;
-    const size_t row_bytes = t.nbytes() / static_cast<size_t>(rows);
-    out[name] = Tensor::FromBytes(t.dtype(), shape, static_cast<const std::byte*>(t.raw_data()) + begin * row_bytes,
-                                  row_bytes * static_cast<size_t>(end - begin));
-  }
-  return out;
-}
 
 // Keeps only what computes `values`; they become the graph outputs.
 ir::Graph CutGraph(const ir::Graph& graph, const std::vector<std::string>& values) {

@@ -8,7 +8,7 @@
 #include "core/progress.h"
 #include "core/strings.h"
 #include "exec/runner.h"
-#include "strategy/batch_split.h"
+#include "core/batch_rows.h"
 #include "quant/emd_observer.h"
 #include "quant/kl_observer.h"
 #include "quant/minmax_observer.h"

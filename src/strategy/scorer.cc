@@ -9,7 +9,7 @@
 #include "exec/runner.h"
 #include "ir/onnx_io.h"
 #include "metrics/evaluator.h"
-#include "strategy/batch_split.h"
+#include "core/batch_rows.h"
 
 namespace act::strategy {
 namespace {
