@@ -1,9 +1,9 @@
-#include "strategy/batch_split.h"
+#include "core/batch_rows.h"
 
 #include <algorithm>
 #include <cstring>
 
-namespace act::strategy {
+namespace act {
 
 std::map<std::string, Tensor> SliceRows(const std::map<std::string, Tensor>& inputs, int64_t rows, int64_t begin,
                                         int64_t end) {
@@ -61,4 +61,4 @@ Expected<std::map<std::string, Tensor>> ConcatRows(const std::vector<std::map<st
   return out;
 }
 
-}  // namespace act::strategy
+}  // namespace act

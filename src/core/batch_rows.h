@@ -10,7 +10,7 @@
 #include "act/status.h"
 #include "act/tensor.h"
 
-namespace act::strategy {
+namespace act {
 
 // Rows [begin, end) of every tensor whose leading dimension is `rows`; other tensors are passed whole.
 std::map<std::string, Tensor> SliceRows(const std::map<std::string, Tensor>& inputs, int64_t rows, int64_t begin,
@@ -20,4 +20,4 @@ int64_t BatchRows(const std::map<std::string, Tensor>& inputs);
 // Concatenates the parts' tensors along dimension 0 (same names, dtypes and trailing shapes).
 Expected<std::map<std::string, Tensor>> ConcatRows(const std::vector<std::map<std::string, Tensor>>& parts);
 
-}  // namespace act::strategy
+}  // namespace act
