@@ -71,8 +71,10 @@ function ParseArgs(argv, spec, required = []) {
 class UsageError extends Error {}
 
 // Session options shared by every script: `threads` intra-op threads (default 1), sequential execution,
-// graph optimisation level 'all' unless told otherwise.
-function SessionOptions({threads = 1, opt = 'all', optimizedModelFilePath} = {}) {
+// graph optimisation level 'all' unless told otherwise. `spin: false` lets idle pool threads sleep instead of
+// spinning: the scripts that score models in tests use it, because spinning threads on a machine with more
+// runnable threads than cores (ctest -j2 on 2 cores) slow every process several-fold; benchmarks keep spinning.
+function SessionOptions({threads = 1, opt = 'all', optimizedModelFilePath, spin = true} = {}) {
   const levels = ['disabled', 'basic', 'extended', 'all'];
   if (!levels.includes(opt)) throw new UsageError(`--opt must be one of ${levels.join('|')}, got '${opt}'`);
   const options = {
@@ -83,6 +85,7 @@ function SessionOptions({threads = 1, opt = 'all', optimizedModelFilePath} = {})
     logSeverityLevel: 3,  // errors only: keep ORT's warnings out of the callers' stderr
   };
   if (optimizedModelFilePath) options.optimizedModelFilePath = optimizedModelFilePath;
+  if (!spin) options.extra = {session: {intra_op: {allow_spinning: '0'}, inter_op: {allow_spinning: '0'}}};
   return options;
 }
 

@@ -172,7 +172,7 @@ async function main() {
   if (image_ids.length === 0) throw new Error(`${sizes_file}: no images`);
 
   const ort = LoadOrt();
-  const session = await CreateSession(ort, args.model, SessionOptions({threads: args.threads, opt: args.opt}));
+  const session = await CreateSession(ort, args.model, SessionOptions({threads: args.threads, opt: args.opt, spin: false}));
   const detections = new Map();  // image id → boxes
   const results = [];
   for (const id of image_ids) {

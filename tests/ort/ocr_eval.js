@@ -87,7 +87,7 @@ async function main() {
   const dict = ReadLines(args.dict, 'dictionary');
   if (dict.length > 0 && dict[dict.length - 1] === '') dict.pop();
   const ort = LoadOrt();
-  const session = await CreateSession(ort, args.model, SessionOptions({threads: args.threads, opt: args.opt}));
+  const session = await CreateSession(ort, args.model, SessionOptions({threads: args.threads, opt: args.opt, spin: false}));
 
   const python = args.python || process.env.ACT_PYTHON || '/usr/bin/python3';
   const npy_dir = args['npy-dir'] || Preprocess(args.list, python);

@@ -73,7 +73,7 @@ async function main() {
   }, ['model', 'output-dir']);
   const ort = LoadOrt();
   const given = ParseInputFlags(args.input);
-  const session = await CreateSession(ort, args.model, SessionOptions({threads: args.threads, opt: args.opt}));
+  const session = await CreateSession(ort, args.model, SessionOptions({threads: args.threads, opt: args.opt, spin: false}));
   for (const name of Object.keys(given)) {
     if (!session.inputNames.includes(name)) {
       throw new UsageError(`'${name}' is not an input of the model (inputs: ${session.inputNames.join(', ')})`);
