@@ -64,6 +64,12 @@ Expected<Quantizer> Quantizer::Create(const ir::Graph& fp32, QuantScheme scheme,
   if (shuffles_folded && decisions) {
     decisions->push_back("prepare: channel shuffles folded into the producing Convs (fold_channel_shuffle)");
   }
+  // Scalar affine chains between an activation and the Convs reading it (PP-LCNetV3's ·a + b after
+  // hard-swish) folded into those Convs: exact, and ORT no longer runs them in float between int8 Convs.
+  ACT_ASSIGN_OR_RETURN(const bool scalar_affine_folded, ir::FoldScalarAffine(q.prepared_));
+  if (scalar_affine_folded && decisions) {
+    decisions->push_back("prepare: scalar Mul/Add chains read only by Convs folded into them (fold_scalar_affine)");
+  }
   // Convs reading 1-3 channels (the image) read them zero-padded to 4: exact; ORT's x86 int8 conv has no
   // fast kernel for fewer than 4 input channels.
   ACT_ASSIGN_OR_RETURN(const bool inputs_padded, ir::PadConvInputChannels(q.prepared_));

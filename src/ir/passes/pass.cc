@@ -11,6 +11,7 @@ const std::vector<PassInfo>& AllPasses() {
       {"convert_opset_13", "raise the ai.onnx opset to 13 (13–17 kept)", &ConvertOpsetTo13},
       {"fold_batchnorm", "fold BatchNormalization into the preceding Conv/ConvTranspose/Gemm", &FoldBatchNorm},
       {"fold_affine", "fold per-channel Mul/Add/Sub/Div constants into the preceding Conv/ConvTranspose/Gemm", &FoldAffine},
+      {"fold_scalar_affine", "fold chains of scalar Mul/Div/Add/Sub read only by Convs into those Convs' weights and biases", &FoldScalarAffine},
       {"fold_channel_shuffle", "fold channel shuffles and channel Concats into the output-channel order of the producing Convs (Split + Concat remain)", &FoldChannelShuffle},
       {"pad_conv_input_channels", "zero-pad the input of Convs reading fewer than 4 channels to 4 (exact; for ORT's int8 kernels)", &PadConvInputChannels},
   };

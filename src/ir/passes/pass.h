@@ -38,6 +38,9 @@ Status Normalize(Graph& graph, const std::string& what);
 Expected<bool> FoldBatchNorm(Graph& graph);
 // Conv/ConvTranspose/Gemm → Mul/Add/Sub/Div by a per-channel constant folded into the producer (fold_affine.cc).
 Expected<bool> FoldAffine(Graph& graph);
+// Chains of Mul/Div/Add/Sub by scalar constants read only by Convs folded into those Convs' weights (and
+// biases, when they do not pad); exact (fold_scalar_affine.cc).
+Expected<bool> FoldScalarAffine(Graph& graph);
 // Channel shuffles (Reshape/Transpose/Reshape/Gather, Concat) folded into the output-channel order of the
 // Convs that feed them: Split + Concat along the channel axis remain (fold_channel_shuffle.cc). Exact.
 Expected<bool> FoldChannelShuffle(Graph& graph);
