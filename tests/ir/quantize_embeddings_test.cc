@@ -1,7 +1,8 @@
 // quantize_embeddings: int8 embedding tables with per-column scales, run in ONNX Runtime.
 // - A tiny lookup: ORT's result equals scale[d] · round(W[id, d] / scale[d]) element by element (exact), and
 //   differs from the float lookup by at most half a column step; a table also read by a MatMul stays float.
-// - The SST-2 transformer fixture: its token table (55% of its weights) becomes 1 byte per weight, and the dev-set predictions in ORT
+// - A position table added whole: one DequantizeLinear in front of the Add, the same per-column bound.
+// - The SST-2 transformer fixture: its token and position tables (56% of its weights) become 1 byte per weight, and the dev-set predictions in ORT
 //   agree with the FP32 model's on ≥ 99.5% of the 872 sentences with accuracy within 0.5 point.
 #include <gtest/gtest.h>
 
@@ -55,6 +56,33 @@ TEST(QuantizeEmbeddings, LookupInOrtIsTheDequantizedRow) {
   }
 }
 
+TEST(QuantizeEmbeddings, AddedPositionTableIsDequantizedOnceInFront) {
+  ir::Graph g = NewGraph();
+  g.inputs.push_back(Value("x", {2, 128, 32}));
+  g.initializers["position"] = Random({128, 32}, 5, -0.5f, 0.5f);
+  g.nodes.push_back(Op("Add", {"x", "position"}, {"y"}));
+  g.outputs.push_back(Value("y", {2, 128, 32}));
+  const Tensor table = g.initializers.at("position");
+  const std::map<std::string, Tensor> inputs = {{"x", Tensor(DType::kFloat32, {2, 128, 32})}};  // zeros: y = table
+  auto count = ir::QuantizeEmbeddingTables(g);
+  ASSERT_TRUE(count.ok()) << count.status().message();
+  EXPECT_EQ(*count, 1);
+  EXPECT_EQ(CountOps(g, "DequantizeLinear"), 1);
+  EXPECT_EQ(g.initializers.count("position"), 0u);
+  auto after = SaveAndRunOrt(g, TempDir("embeddings"), "added.onnx", inputs);
+  ASSERT_TRUE(after.ok()) << after.status().message();
+  std::vector<float> scale(32, 0.0f);
+  for (int64_t p = 0; p < 128; ++p) {
+    for (int64_t d = 0; d < 32; ++d) scale[d] = std::max(scale[d], std::fabs(table.data<float>()[p * 32 + d]) / 127.0f);
+  }
+  const float* got = after->at("y").data<float>();
+  for (int64_t i = 0; i < 2 * 128 * 32; ++i) {
+    const int64_t d = i % 32;
+    const float w = table.data<float>()[i % (128 * 32)];
+    ASSERT_FLOAT_EQ(got[i], scale[d] * std::nearbyint(w / scale[d])) << "element " << i;
+  }
+}
+
 TEST(QuantizeEmbeddings, TableAlsoReadByAMatMulStaysFloat) {
   ir::Graph g = NewGraph();
   g.inputs.push_back(Value("ids", {4}, DType::kInt64));
@@ -95,15 +123,16 @@ TEST(QuantizeEmbeddings, Sst2TransformerKeepsItsPredictionsInOrt) {
   for (const auto& [name, t] : g.initializers) float_bytes_before += t.dtype() == DType::kFloat32 ? t.nbytes() : 0;
   auto count = ir::QuantizeEmbeddingTables(g);
   ASSERT_TRUE(count.ok()) << count.status().message();
-  EXPECT_EQ(*count, 1) << "the token embedding (the position table is added, not looked up)";
+  EXPECT_EQ(*count, 2) << "the token embedding (looked up) and the position table (added whole)";
   int64_t float_bytes_after = 0, int8_bytes = 0;
   for (const auto& [name, t] : g.initializers) {
     float_bytes_after += t.dtype() == DType::kFloat32 ? t.nbytes() : 0;
     int8_bytes += t.dtype() == DType::kInt8 ? t.nbytes() : 0;
   }
-  // 8000x128 weights: 4 bytes each before; 1 byte, 128 int8 zero points and 128 float scales after.
-  EXPECT_EQ(int8_bytes, 8000 * 128 + 128);
-  EXPECT_EQ(float_bytes_before - float_bytes_after, 4 * 8000 * 128 - 4 * 128);
+  // 8000x128 + 64x128 weights: 4 bytes each before; 1 byte, 128 int8 zero points and 128 float scales a
+  // table after.
+  EXPECT_EQ(int8_bytes, (8000 + 64) * 128 + 2 * 128);
+  EXPECT_EQ(float_bytes_before - float_bytes_after, 4 * (8000 + 64) * 128 - 2 * 4 * 128);
   const std::string out = TempDir("embeddings_sst2") + "/model.onnx";
   ASSERT_TRUE(ir::SaveModel(g, out).ok());
 

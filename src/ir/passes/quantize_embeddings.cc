@@ -6,18 +6,26 @@
 namespace act::ir {
 namespace {
 
-// A table that qualifies: a rank-2 float initializer whose every reader is Gather on axis 0 reading it as data.
-bool IsEmbeddingTable(const Graph& graph, const std::string& name, const Tensor& w, int64_t min_elements) {
-  if (w.dtype() != DType::kFloat32 || w.shape().size() != 2 || w.numel() < min_elements) return false;
-  if (graph.IsGraphOutput(name)) return false;
+enum class TableUse { kNone, kGathered, kAdded };
+
+// How a rank-2 float initializer of at least `min_elements` is read: every reader a Gather on axis 0 reading
+// it as data (a token embedding), or every reader an Add of it to a variable (a position embedding added
+// whole, e.g. [sequence, width]); kNone otherwise.
+TableUse EmbeddingTableUse(const Graph& graph, const std::string& name, const Tensor& w, int64_t min_elements) {
+  if (w.dtype() != DType::kFloat32 || w.shape().size() != 2 || w.numel() < min_elements) return TableUse::kNone;
+  if (graph.IsGraphOutput(name)) return TableUse::kNone;
   const std::vector<int> readers = graph.Consumers(name);
-  if (readers.empty()) return false;
+  if (readers.empty()) return TableUse::kNone;
+  bool gathered = true, added = true;
   for (int i : readers) {
     const Node& n = graph.nodes[i];
-    if (!n.domain.empty() || n.op_type != "Gather" || n.GetInt("axis", 0) != 0) return false;
-    if (n.Input(0) != name || n.Input(1) == name) return false;
+    if (!n.domain.empty()) return TableUse::kNone;
+    gathered = gathered && n.op_type == "Gather" && n.GetInt("axis", 0) == 0 && n.Input(0) == name &&
+               n.Input(1) != name;
+    added = added && n.op_type == "Add" && n.inputs.size() == 2 && (n.inputs[0] == name) != (n.inputs[1] == name) &&
+            !graph.Initializer(n.inputs[0] == name ? n.inputs[1] : n.inputs[0]);
   }
-  return true;
+  return gathered ? TableUse::kGathered : added ? TableUse::kAdded : TableUse::kNone;
 }
 
 // Rank of a Gather's output (rank(ids) + 1 for a rank-2 table), or -1 when shape inference did not know it.
@@ -32,15 +40,18 @@ int64_t GatherOutputRank(const Graph& graph, const Node& gather) {
 }  // namespace
 
 Expected<int> QuantizeEmbeddingTables(Graph& graph, const EmbeddingQuantOptions& options) {
-  std::vector<std::string> tables;
+  std::vector<std::pair<std::string, TableUse>> tables;
   for (const auto& [name, w] : graph.initializers) {
-    if (IsEmbeddingTable(graph, name, w, options.min_elements)) tables.push_back(name);
+    const TableUse use = EmbeddingTableUse(graph, name, w, options.min_elements);
+    if (use != TableUse::kNone) tables.emplace_back(name, use);
   }
-  for (const std::string& name : tables) {
+  for (const auto& [name, use] : tables) {
     const Tensor& w = graph.initializers.at(name);
     const int64_t rows = w.dim(0), cols = w.dim(1);
     bool per_column = true;  // per-axis DequantizeLinear needs the output's last axis
-    for (int i : graph.Consumers(name)) per_column = per_column && GatherOutputRank(graph, graph.nodes[i]) > 0;
+    if (use == TableUse::kGathered) {
+      for (int i : graph.Consumers(name)) per_column = per_column && GatherOutputRank(graph, graph.nodes[i]) > 0;
+    }
 
     // s[d] = max_v |W[v, d]| / 127 (one scale for the table when the axis is unknown); q = round(W / s).
     const int64_t scale_count = per_column ? cols : 1;
@@ -72,6 +83,25 @@ Expected<int> QuantizeEmbeddingTables(Graph& graph, const EmbeddingQuantOptions&
     graph.initializers[s_name] = std::move(scale_tensor);
     graph.initializers[z_name] = std::move(zero_point);
 
+    if (use == TableUse::kAdded) {
+      // One DequantizeLinear in front of the Adds: the whole table is read anyway.
+      const std::string table = graph.UniqueName(name + "_dequantized");
+      for (int i : graph.Consumers(name)) {
+        for (std::string& in : graph.nodes[i].inputs) {
+          if (in == name) in = table;
+        }
+      }
+      Node dq;
+      dq.name = graph.UniqueName(name + "_dequantize");
+      dq.op_type = "DequantizeLinear";
+      dq.inputs = {q_name, s_name, z_name};
+      dq.outputs = {table};
+      if (per_column) dq.attributes["axis"] = Attribute::Int(1);
+      graph.RebuildIndex();  // the Adds were edited in place
+      graph.AddNode(std::move(dq));
+      graph.initializers.erase(name);
+      continue;
+    }
     for (int i : graph.Consumers(name)) {
       Node& gather = graph.nodes[i];
       const std::string out = gather.outputs[0];

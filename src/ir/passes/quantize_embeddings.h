@@ -5,6 +5,8 @@
 // which equals Gather(DequantizeLinear(W), ids) exactly, because the column scales survive row selection.
 // The lookup moves int8 rows, so no table is dequantized at inference (a DequantizeLinear in front of the
 // Gather would expand the whole table on every run in ONNX Runtime).
+// A table every reader of which Adds it whole to a variable (a position embedding [sequence, width]) is
+// stored the same way with one DequantizeLinear in front of the Adds: it is read whole on every run anyway.
 #pragma once
 
 #include <cstdint>
