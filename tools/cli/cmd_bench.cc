@@ -32,6 +32,7 @@ struct BenchOptions {
   int warmup = -1;
   std::string engine = "onednn";
   bool profile = false;
+  int profile_kernels = 0;  // > 0: also list the N slowest kernels one by one
   std::string clock = "wall";
   std::vector<std::string> shapes;
 };
@@ -135,8 +136,35 @@ Status TimedRun(Subject& s, bool cpu_clock) {
   return Status::Ok();
 }
 
-void PrintProfile(const Subject& s, int runs) {
+// The N slowest kernels, each on its own line (label | node | shapes, weights, oneDNN implementation).
+void PrintKernelProfile(const std::vector<runtime::OpProfile>& profile, int runs, int n) {
+  std::printf("slowest kernels (per run; label | node | inputs -> outputs, weights [oneDNN implementation]):\n");
+  std::printf("  %10s %10s  %s\n", "wall_ms", "cpu_ms", "kernel");
+  for (int i = 0; i < n && i < static_cast<int>(profile.size()); ++i) {
+    const auto& p = profile[i];
+    std::printf("  %10.4f %10.4f  %s%s\n", p.total_ms / runs, p.cpu_ms / runs, p.op_type.c_str(),
+                p.calls > runs ? " (more than once per run)" : "");
+  }
+}
+
+void PrintProfile(const Subject& s, int runs, int kernels) {
   std::vector<runtime::OpProfile> profile = s.session->Profile();
+  if (kernels > 0) {
+    // Per-kernel entries: print the slowest, then fold them by label for the usual table.
+    std::sort(profile.begin(), profile.end(), [](const auto& a, const auto& b) { return a.cpu_ms > b.cpu_ms; });
+    PrintKernelProfile(profile, runs, kernels);
+    std::map<std::string, runtime::OpProfile> by_label;
+    for (const auto& p : profile) {
+      const std::string label = p.op_type.substr(0, p.op_type.find(" | "));
+      runtime::OpProfile& q = by_label[label];
+      q.op_type = label;
+      q.calls += p.calls;
+      q.total_ms += p.total_ms;
+      q.cpu_ms += p.cpu_ms;
+    }
+    profile.clear();
+    for (const auto& [label, p] : by_label) profile.push_back(p);
+  }
   std::sort(profile.begin(), profile.end(), [](const auto& a, const auto& b) { return a.total_ms > b.total_ms; });
   double total = 0, cpu = 0;
   for (const auto& p : profile) { total += p.total_ms; cpu += p.cpu_ms; }
@@ -175,7 +203,11 @@ Status RunBench(const BenchOptions& o) {
   for (int i = 0; i < o.runs; ++i) {
     for (Subject& s : subjects) ACT_RETURN_IF_ERROR(TimedRun(s, o.clock == "cpu"));
   }
-  if (o.profile) {
+  if (o.profile_kernels > 0) {
+    // Read by the oneDNN backend when it plans a profiled session: one profile entry per kernel.
+    setenv("ACT_PROFILE_KERNELS", "1", 1);
+  }
+  if (o.profile || o.profile_kernels > 0) {
     // Profiling times every kernel separately (with a stream wait each), so it runs apart from the timing.
     for (Subject& s : subjects) {
       session_options.profile = true;
@@ -192,7 +224,7 @@ Status RunBench(const BenchOptions& o) {
       Subject view;
       view.path = s.path;
       view.session = std::move(profiled);
-      PrintProfile(view, o.runs);
+      PrintProfile(view, o.runs, o.profile_kernels);
     }
   }
   std::printf("engine=%s threads=%d runs=%d warmup=%d clock=%s\n", o.engine.c_str(), o.threads, o.runs, warmup,
@@ -228,6 +260,9 @@ CommandRunner AddBenchCommand(CLI::App& app) {
                   "wall | cpu: time runs by the process's CPU time (as bench/ort/bench.js --clock cpu; with 1 thread "
                   "this is the latency on an idle core, use it on a shared machine)")->capture_default_str();
   sub->add_flag("--profile", options->profile, "Also print the time per kernel (op type, fused ops joined by '+')");
+  sub->add_option("--profile-kernels", options->profile_kernels,
+                  "With the profile, also list the N slowest kernels one by one (node, shapes, weight shape: "
+                  "groups and kernel size, oneDNN implementation; onednn engine)");
   sub->add_option("--shape", options->shapes, "NAME=d0,d1,... input shape (repeatable; default: declared, symbolic dims 1)");
   return [options]() { return RunBench(*options); };
 }

@@ -37,6 +37,42 @@ void Dump(const onednn::Plan& plan) {
   std::fprintf(stderr, "arena: %zu bytes\n", plan.arena_bytes());
 }
 
+// ACT_PROFILE_KERNELS=1 (set by `bench --profile-kernels`): the profile lists every kernel on its own,
+// with the shapes it reads and writes, a convolution's weight shape (groups, kernel size) and oneDNN's
+// implementation name.
+std::string Dims(const dnnl_memory_desc_t* md) {
+  std::string s;
+  for (int i = 0; md && i < md->ndims; ++i) s += (i ? "x" : "") + std::to_string(md->dims[i]);
+  return s;
+}
+
+void DescribeKernels(onednn::Plan& plan) {
+  for (auto& k : plan.kernels) {
+    std::string d;
+    for (int id : k->reads) {
+      const onednn::Value& v = plan.values[id];
+      d += (d.empty() ? "" : ",") + DTypeName(v.dtype) + ShapeToString(v.shape);
+    }
+    d += " ->";
+    for (int id : k->writes) {
+      const onednn::Value& v = plan.values[id];
+      d += " " + DTypeName(v.dtype) + ShapeToString(v.shape);
+    }
+    if (auto* dk = dynamic_cast<const onednn::DnnlKernel*>(k.get())) {
+      const_dnnl_primitive_desc_t pd = nullptr;
+      if (dk->primitive && dnnl_primitive_get_primitive_desc(dk->primitive.get(), &pd) == dnnl_success) {
+        const dnnl_memory_desc_t* w = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+        if (w && w->ndims > 0) d += " w" + Dims(w);
+        const char* name = nullptr;
+        dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name);
+        if (name) d += std::string(" [") + name + "]";
+      }
+    }
+    k->detail = d;
+  }
+  plan.profile_per_kernel = true;
+}
+
 class OnednnBackend : public Backend {
  public:
   OnednnBackend(ir::Graph graph, const SessionOptions& options, bool lower_to_onednn)
@@ -76,6 +112,7 @@ class OnednnBackend : public Backend {
         ACT_LOG(kInfo, "onednn: planned " << fresh->kernels.size() << " kernels, arena " << fresh->arena_bytes() / 1024
                                            << " KiB for inputs " << signature);
         if (std::getenv("ACT_RUNTIME_DUMP")) Dump(*fresh);
+        if (options_.profile && std::getenv("ACT_PROFILE_KERNELS")) DescribeKernels(*fresh);
         if (plans_.size() >= kMaxPlans) plans_.pop_front();
         plans_.emplace_back(signature, std::move(fresh));
         plan = plans_.back().second.get();

@@ -141,8 +141,10 @@ Expected<std::map<std::string, Tensor>> Plan::Run(const std::map<std::string, Te
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
     if (!s.ok()) return s.WithContext(kernel->label + " '" + kernel->node_name + "'");
-    OpProfile& p = (*profile_out)[kernel->label];
-    p.op_type = kernel->label;
+    const std::string key =
+        profile_per_kernel ? kernel->label + " | " + kernel->node_name + " | " + kernel->detail : kernel->label;
+    OpProfile& p = (*profile_out)[key];
+    p.op_type = key;
     p.calls++;
     p.total_ms += ms;
     p.cpu_ms += (cpu1.tv_sec - cpu0.tv_sec) * 1e3 + (cpu1.tv_nsec - cpu0.tv_nsec) * 1e-6;

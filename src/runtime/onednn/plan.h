@@ -70,6 +70,7 @@ class Kernel {
   std::string label;            // op type(s) for the profile, e.g. "Conv+BatchNormalization+Relu"
   std::string node_name;        // for messages
   std::vector<int> reads, writes;
+  std::string detail;           // per-kernel profile only: shapes, weights, oneDNN implementation
 };
 
 bool IsDnnlDType(DType dtype);
@@ -98,6 +99,9 @@ class Plan {
   // the kernels. Called once after the last kernel is added.
   Status Finalize();
   size_t arena_bytes() const { return arena_size_; }
+
+  // Profile every kernel on its own (key: label, node name, detail) instead of per label.
+  bool profile_per_kernel = false;
 
   Expected<std::map<std::string, Tensor>> Run(const std::map<std::string, Tensor>& inputs, bool profile,
                                               std::map<std::string, OpProfile>* profile_out);
