@@ -87,6 +87,9 @@ TEST(PtqRealModels, PpOcrV4RecognizerFusesEveryConv) {
   EXPECT_EQ(Count(*counts, "Conv") + Count(*counts, "FusedConv"), 0);
   EXPECT_EQ(Count(*counts, "QLinearConv"), 38);
   EXPECT_GE(Count(*counts, "QLinearMatMul") + Count(*counts, "MatMulIntegerToFloat"), 9);
+  // The hard-swish "/ 6" and the learnable ·a + b after it are folded into the Convs (fold_scalar_affine):
+  // of the 28 Div, 65 Mul and 69 Add ORT ran in float before, 3, 40 and 57 remain.
+  EXPECT_LE(Count(*counts, "Div"), 3);
   const std::string eval = "node '" + RepoPath("tests/ort/ocr_eval.js") + "' --list '" +
                            RepoPath("examples/ocr_lines/labels.tsv") + "' --dict '" +
                            OcrModelPath("ppocr_keys_v1.txt") + "' --model ";
@@ -102,19 +105,22 @@ TEST(PtqRealModels, PpOcrV4RecognizerFusesEveryConv) {
   ASSERT_TRUE(std::regex_search(q.out, mq, line)) << q.out;
   const double exact_fp32 = std::stod(mf[1]), cer_fp32 = std::stod(mf[2]);
   const double exact_int8 = std::stod(mq[1]), cer_int8 = std::stod(mq[2]);
-  // Recorded 2026-11-26 in ORT: FP32 0.9885 / CER 0.0008; INT8 (mse, Convs + MatMuls, bias correction)
-  // 0.9923 / 0.0005 (without bias correction 0.9846 / 0.0015).
+  // Recorded 2026-11-26 in ORT: FP32 0.9885 / CER 0.0008; INT8 (mse, Convs + MatMuls, bias correction,
+  // scalar affines folded) 0.9885 / 0.0008 (before that fold 0.9923 / 0.0005; without bias correction
+  // 0.9846 / 0.0015).
   EXPECT_NEAR(exact_fp32, 0.9885, 0.002) << "the FP32 model's known accuracy on these lines";
   EXPECT_GE(exact_int8, exact_fp32 - 0.005 - 1e-9) << "issue 5: at most 0.5 point exact match lost, in ORT";
   EXPECT_LE(cer_int8, cer_fp32 + 0.001 + 1e-9) << "issue 5: at most 0.1 point CER added, in ORT";
-  // The issue asks for <= 0.26; the int8 weights alone are 24.8% of the FP32 file here, and the per-channel
-  // metadata, the float LayerNorm/bias parameters and the Q/DQ nodes add ~1.9 points (0.2676 recorded).
+  // The issue asks for <= 0.26, not met: the int8 weights alone are 24.7% of the FP32 file here, and the
+  // per-channel scales and float biases (the 6,625-class head's alone are 0.5%), the LayerNorm parameters and
+  // the Q/DQ nodes add ~1.7 points (0.2643 recorded).
   EXPECT_LE(size_ratio, 0.27);
   for (int threads : {1, 2}) {
     const std::string b = Bench(model, int8, "--shape x=1,3,48,320", threads);
     std::cout << "ppocrv4_rec threads=" << threads << " " << b;
-    // Printed, not asserted (speed targets live in bench/, not in tests). Recorded 1.34-1.40x at 1 thread,
-    // 1.43x at 2 (issue: >= 1.5x at 1 thread, not met: the 28 hard-swish chains run in float between DQ and Q).
+    // Printed, not asserted (speed targets live in bench/, not in tests). Recorded on an idle machine
+    // 1.75x at 1 thread (issue: >= 1.5x; 1.46x before fold_scalar_affine); the 28 hard-swish chains still
+    // run in float between DQ and Q (the goal's 2.2x needs them in integer where accuracy allows).
   }
 }
 

@@ -147,9 +147,9 @@ TEST(CompressSst2, Int8InOrtWithinHalfAPoint) {
   EXPECT_NEAR(ort_fp32, 0.7856, 0.0015) << "the FP32 fixture's known dev accuracy (examples/sst2_bert)";
   EXPECT_LE(ort_fp32 - ort_int8, 0.005) << "issue 5: at most 0.5 point lost, measured in ORT";
   EXPECT_NEAR(int8, ort_int8, 0.001) << "our measurement of the written file agrees with ORT's";
-  // The int8 token table (lookup_table_v2) included: 1.85 M weights at ~1 byte each plus scales and the
-  // float LayerNorm/bias vectors.
-  EXPECT_LE(ratio, 0.27);
+  // Issue 5's 26%: the int8 token and position tables (lookup_table_v2) included, 1.85 M weights at ~1 byte
+  // each plus scales and the float LayerNorm/bias vectors (0.2599 recorded).
+  EXPECT_LE(ratio, 0.26);
   // Every weight MatMul (4 layers x Q, K, V, output, two FFN, plus the classifier) runs as an integer
   // kernel in ORT; the 8 activation x activation attention MatMuls stay float by design.
   auto counts = OrtOptimizedCounts(out + "/model.onnx", out + "/..");
@@ -202,7 +202,7 @@ TEST(CompressFashionHpo, BestTrialIsWrittenAndHoldsInOrt) {
               ratio);
   EXPECT_NEAR(ort_int8, int8, 0.001) << "ORT agrees with the metric compress reported";
   EXPECT_LE(fp32 - ort_int8, 0.002) << "within the config's max_metric_loss, in ORT";
-  EXPECT_LE(ratio, 0.27);
+  EXPECT_LE(ratio, 0.26) << "issue 5's size bar (0.259 recorded)";
 }
 
 // A config for the MNIST model with `extra` YAML appended (paths absolute: the file lives in a temp dir).

@@ -500,7 +500,9 @@ Expected<QdqExportResult> ExportQdq(Graph& graph, const std::map<std::string, Qd
     }
     const std::string w_dq = names.Make(w_name + "_dq", "d");
     std::vector<std::string> dq_inputs = {wq_name, ws_name, wz_name};
-    if ((!options.conv_weight_zero_point || options.compact_conv_weights) && conv) {
+    // ORT 1.30 fuses Conv and MatMul whose weight DQ has no zero point (it defaults to 0), not Gemm.
+    const bool matmul = nodes[index].op_type == "MatMul";
+    if ((!options.conv_weight_zero_point || options.compact_conv_weights) && (conv || matmul)) {
       dq_inputs.pop_back();
       new_initializers.erase(wz_name);
     }

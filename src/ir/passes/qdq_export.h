@@ -71,7 +71,8 @@ struct QdqExportOptions {
   // The deployment default (set by the quant schemes): Conv weight DQs omit their zero point and Conv
   // biases stay float (4 bytes a channel instead of an int32 and its 4-byte scale; ORT quantizes them
   // with the same rounding when it fuses QLinearConv), as quantize_conv_bias = conv_weight_zero_point =
-  // false do. A 3x3 depthwise channel is 9 int8 weights against that metadata.
+  // false do; MatMul weight DQs omit their zero point too (ORT fuses them either way; Gemm keeps its own,
+  // which ORT 1.30 needs to fuse QGemm). A 3x3 depthwise channel is 9 int8 weights against that metadata.
   bool compact_conv_weights = false;
   // Compact file encoding, for the deployed model: the values and nodes the export creates get short
   // names ("d12", "Q3"; each name is stored once per reference), identical new initializers (zero points,

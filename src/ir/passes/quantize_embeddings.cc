@@ -74,14 +74,11 @@ Expected<int> QuantizeEmbeddingTables(Graph& graph, const EmbeddingQuantOptions&
     }
     Tensor scale_tensor(DType::kFloat32, per_column ? Shape{cols} : Shape{});
     std::copy(scale.begin(), scale.end(), scale_tensor.data<float>());
-    Tensor zero_point(DType::kInt8, per_column ? Shape{cols} : Shape{});  // zero-filled
 
     const std::string q_name = graph.UniqueName(name + "_int8");
     const std::string s_name = graph.UniqueName(name + "_scale");
-    const std::string z_name = graph.UniqueName(name + "_zero_point");
     graph.initializers[q_name] = std::move(q);  // a new tensor: other Graph copies keep the float table
     graph.initializers[s_name] = std::move(scale_tensor);
-    graph.initializers[z_name] = std::move(zero_point);
 
     if (use == TableUse::kAdded) {
       // One DequantizeLinear in front of the Adds: the whole table is read anyway.
@@ -94,7 +91,7 @@ Expected<int> QuantizeEmbeddingTables(Graph& graph, const EmbeddingQuantOptions&
       Node dq;
       dq.name = graph.UniqueName(name + "_dequantize");
       dq.op_type = "DequantizeLinear";
-      dq.inputs = {q_name, s_name, z_name};
+      dq.inputs = {q_name, s_name};  // no zero point: it defaults to 0
       dq.outputs = {table};
       if (per_column) dq.attributes["axis"] = Attribute::Int(1);
       graph.RebuildIndex();  // the Adds were edited in place
@@ -117,7 +114,7 @@ Expected<int> QuantizeEmbeddingTables(Graph& graph, const EmbeddingQuantOptions&
       Node dq;
       dq.name = graph.UniqueName(gather.name.empty() ? out + "_dequantize" : gather.name + "_dequantize");
       dq.op_type = "DequantizeLinear";
-      dq.inputs = {rows_int8, s_name, z_name};
+      dq.inputs = {rows_int8, s_name};  // no zero point: it defaults to 0
       dq.outputs = {out};
       if (per_column) dq.attributes["axis"] = Attribute::Int(rank - 1);
       graph.RebuildIndex();  // the Gather was edited in place
