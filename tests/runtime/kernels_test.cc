@@ -6,6 +6,7 @@
 // post-op gives errors of order 1.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <random>
 
 #include "act/runtime.h"
@@ -291,6 +292,63 @@ TEST(OnednnKernels, PlansAreReusedAndShapesReplanned) {
     ASSERT_TRUE(out.ok()) << out.status().message();
     EXPECT_EQ(out->begin()->second.dim(0), batch);
   }
+}
+
+// A PP-OCRv4-style INT8 chain: Pad(channels) → Q → conv → Q → table (Relu) → depthwise 5x5 stride (2, 1)
+// and 3x3 stride 2 with input zero points (the table writes the padded input) → u8 max pooling → MatMul
+// whose Q → DQ → Add(bias) is folded. Our depthwise kernel (int8_depthwise.h) must give oneDNN's bytes
+// exactly (ACT_RUNTIME_ONEDNN_DEPTHWISE=1 plans oneDNN's); against the float reference, within 0.03 of
+// the largest output (a few quantization steps: requantization ties may round apart).
+TEST(OnednnKernels, Int8DepthwiseChainMatchesOneDnnExactly) {
+  const Shape xs = {1, 3, 13, 37};
+  GraphBuilder gb(xs);
+  std::mt19937 rng(5);
+  auto q = [&](const std::string& v, float s, int zp) {
+    const std::string sc = gb.Const<float>({}, {s}), z = gb.Const<uint8_t>({}, {static_cast<uint8_t>(zp)});
+    return gb.Op("DequantizeLinear", {gb.Op("QuantizeLinear", {v, sc, z}), sc, z});
+  };
+  auto weights = [&](const Shape& shape) {
+    std::vector<int8_t> w(NumElements(shape));
+    for (auto& v : w) v = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
+    std::vector<float> ws(shape[0]);
+    for (int64_t o = 0; o < shape[0]; ++o) ws[o] = 0.002f + 0.0001f * static_cast<float>(o % 7);
+    return gb.Op("DequantizeLinear", {gb.Const<int8_t>(shape, w), gb.Const<float>({shape[0]}, ws)},
+                 {{"axis", Attribute::Int(0)}});
+  };
+  const std::string pads = gb.Const<int64_t>({8}, {0, 0, 0, 0, 0, 1, 0, 0});
+  std::string y = q(gb.Op("Pad", {"x", pads}), 0.01f, 7);
+  y = gb.Op("Conv", {y, weights({40, 4, 3, 3}), gb.Weight({40})}, {{"pads", Attribute::Ints({1, 1, 1, 1})}});
+  y = q(gb.Op("Relu", {q(y, 0.02f, 100)}), 0.015f, 3);
+  y = gb.Op("Conv", {y, weights({40, 1, 5, 5}), gb.Weight({40})},
+            {{"group", Attribute::Int(40)}, {"pads", Attribute::Ints({2, 2, 2, 2})}, {"strides", Attribute::Ints({2, 1})}});
+  y = q(gb.Op("Relu", {q(y, 0.03f, 90)}), 0.02f, 5);
+  y = gb.Op("Conv", {y, weights({40, 1, 3, 3}), gb.Weight({40})},
+            {{"group", Attribute::Int(40)}, {"pads", Attribute::Ints({1, 1, 1, 1})}, {"strides", Attribute::Ints({2, 2})}});
+  y = q(y, 0.03f, 128);
+  y = q(gb.Op("MaxPool", {y}, {{"kernel_shape", Attribute::Ints({2, 2})}, {"strides", Attribute::Ints({1, 2})}}), 0.03f, 128);
+  y = gb.Op("Reshape", {y, gb.Const<int64_t>({3}, {1, 40, -1})});
+  y = q(y, 0.03f, 128);
+  y = gb.Op("MatMul", {y, gb.Op("DequantizeLinear", {gb.Const<int8_t>({27, 6}, std::vector<int8_t>(162, 3)),
+                                                     gb.Const<float>({}, {0.01f})})});
+  y = gb.Op("Add", {q(y, 0.01f, 60), gb.Weight({6})});
+  const ir::Graph graph = gb.Finish(y);
+  const Tensor x = Random(xs, 31);
+  auto run = [&](const char* backend) -> Tensor {
+    auto session = Session::Create(graph, {backend, 1});
+    EXPECT_TRUE(session.ok()) << session.status().message();
+    if (!session.ok()) return {};
+    auto out = (*session)->Run({{"x", x}});
+    EXPECT_TRUE(out.ok()) << out.status().message();
+    return out.ok() ? out->at(y) : Tensor();
+  };
+  const Tensor ours = run("onednn");
+  setenv("ACT_RUNTIME_ONEDNN_DEPTHWISE", "1", 1);
+  const Tensor onednn = run("onednn");
+  unsetenv("ACT_RUNTIME_ONEDNN_DEPTHWISE");
+  const Tensor ref = run("reference");
+  ASSERT_EQ(ours.shape(), (Shape{1, 40, 6}));
+  EXPECT_EQ(test::MaxRelativeError(ours, onednn), 0.0);
+  EXPECT_LE(test::MaxRelativeError(ours, ref), 0.03);
 }
 
 }  // namespace
