@@ -1069,11 +1069,17 @@ Expected<bool> BuildQuantize(PlanBuilder& b, int index) {
   if (b.Const(node.inputs[0]) || !PerTensorParams(b, node, &p)) return false;
   ACT_ASSIGN_OR_RETURN(int x, b.Id(node.inputs[0]));
   if (b.V(x).dtype != DType::kFloat32) return false;
-  ACT_ASSIGN_OR_RETURN(x, b.Plain(x));
+  // A float NHWC input (see TryBuildLut) is quantized in place of layout: element-wise, NHWC out.
+  const Shape xs = b.V(x).shape;
+  const bool nhwc = xs.size() == 4 && b.V(x).md == NhwcDesc(xs, DType::kFloat32);
+  if (!nhwc) {
+    ACT_ASSIGN_OR_RETURN(x, b.Plain(x));
+  }
   auto k = std::make_unique<QuantizeKernel>();
   k->src = x;
   k->q = p;
-  k->dst = b.AddPlainValue(node.outputs[0], p.dtype, b.V(x).shape);
+  k->dst = nhwc ? b.AddValue(node.outputs[0], p.dtype, xs, NhwcDesc(xs, p.dtype))
+                : b.AddPlainValue(node.outputs[0], p.dtype, b.V(x).shape);
   b.V(k->dst).quant = {p.scale, p.zero_point};
   k->reads = {x};
   k->writes = {k->dst};
@@ -1413,14 +1419,25 @@ Expected<bool> TryBuildLut(PlanBuilder& b, int index) {
     auto fk = std::make_unique<FloatLookupKernel>();
     std::copy(e, e + 256, fk->table.begin());
     const Shape shape = b.V(x).shape;
-    if (shape.size() == 4 && b.V(x).md == NhwcDesc(shape, xq.dtype)) {
+    const bool nhwc = shape.size() == 4 && b.V(x).md == NhwcDesc(shape, xq.dtype);
+    // Readers that take any layout (oneDNN pooling, binary ops): the float value stays NHWC (a
+    // squeeze-excite block's GlobalAveragePool and Mul, then a QuantizeLinear in NHWC for the next conv).
+    bool any_layout_readers = nhwc;
+    for (int c : b.Consumers(exit_value)) {
+      if (std::find(region.begin(), region.end(), c) != region.end()) continue;
+      const std::string& op = g[c].op_type;
+      any_layout_readers &= op == "GlobalAveragePool" || op == "AveragePool" || op == "Mul" || op == "Add";
+    }
+    any_layout_readers &= !b.IsGraphOutput(exit_value);
+    if (nhwc && !any_layout_readers) {
       fk->nhwc_channels = shape[1];  // read NHWC, write NCHW: the float readers want plain data
-    } else {
+    } else if (!nhwc) {
       ACT_ASSIGN_OR_RETURN(x, b.Plain(x));
     }
     for (int c : region) b.Consume(c);
     fk->src = x;
-    fk->dst = b.AddPlainValue(exit_value, DType::kFloat32, shape);
+    fk->dst = any_layout_readers ? b.AddValue(exit_value, DType::kFloat32, shape, NhwcDesc(shape, DType::kFloat32))
+                                 : b.AddPlainValue(exit_value, DType::kFloat32, shape);
     fk->reads = {x};
     fk->writes = {fk->dst};
     std::string label = "Lookup(int8->float)";
