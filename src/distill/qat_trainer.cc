@@ -328,6 +328,7 @@ Expected<QatDisResult> RunQatDistillation(const QatDisJob& job) {
   ACT_ASSIGN_OR_RETURN(auto teacher_module, exec::Module::Create(CutGraph(teacher, teacher_values)));
   exec::ModuleOptions student_options;
   for (const auto& n : info.WeightNames()) student_options.extra_parameters.push_back(n);
+  for (const auto& n : info.BiasNames()) student_options.extra_parameters.push_back(n);
   for (const auto& n : info.StateNames()) student_options.extra_parameters.push_back(n);
   for (const auto& n : info.PactNames()) student_options.extra_parameters.push_back(n);
   ACT_ASSIGN_OR_RETURN(auto student_module, exec::Module::Create(CutGraph(student, student_values), student_options));

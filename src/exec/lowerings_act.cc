@@ -1,5 +1,5 @@
 // Lowerings of the `act` domain: the training-only nodes that compression passes insert (fake
-// quantization with straight-through gradients, PACT clipping, pruning masks). Export turns them into
+// quantization with straight-through gradients, int32 bias rounding, PACT clipping, pruning masks). Export turns them into
 // standard ONNX. Add each op here as {"act", "<OpType>", since, until, &Build<OpType>}.
 // The ops' definitions (formulas, attributes, observers) are in src/quant/qat_ops.h.
 #include <ATen/ATen.h>
@@ -68,6 +68,32 @@ void Observe(const FakeQuantAttrs& a, at::Tensor& state, float bmin, float bmax,
   }
 }
 
+// (clamp(round_half_even(x / s) + z, qmin, qmax) - z) · s with the straight-through gradient (1 where
+// round(x / s) + z lies in [qmin, qmax]). x / s is a true division, as ONNX QuantizeLinear (and ORT) compute
+// it: libtorch's fake_quantize multiplies by 1/s instead, which rounds exact ties (x / s = k + 0.5, common
+// when x is itself on a grid) the other way. So x / s is formed here and fake_quantize runs at scale 1.
+at::Tensor QuantizeDequantize(const at::Tensor& x, const at::Tensor& scale, const at::Tensor& zero_point,
+                              const FakeQuantAttrs& a) {
+  if (a.axis >= 0) {
+    std::vector<int64_t> shape(static_cast<size_t>(x.dim()), 1);
+    shape[static_cast<size_t>(a.axis)] = -1;
+    const at::Tensor s = scale.reshape(shape);
+    const at::Tensor ones = at::ones({scale.numel()}, scale.options());
+    return at::fake_quantize_per_channel_affine(x / s, ones, zero_point.reshape({-1}).to(at::kInt), a.axis, a.qmin,
+                                                a.qmax) * s;
+  }
+  const at::Tensor s = scale.reshape({});
+  return at::fake_quantize_per_tensor_affine(x / s, 1.0, static_cast<int64_t>(zero_point.item<float>()), a.qmin,
+                                             a.qmax) * s;
+}
+
+// The QDQ export's int32 guard: s_c = max(s_c, |b_c| / (sx · 2^30)) (one scale: the largest over c).
+at::Tensor RaiseForBias(const at::Tensor& scales, const at::Tensor& bias, const at::Tensor& x_scale) {
+  const at::Tensor need = bias.abs() / (x_scale.reshape({}) * 1073741824.0f);
+  if (need.numel() == scales.numel()) return at::maximum(scales, need.reshape(scales.sizes()));
+  return at::maximum(scales, need.max());
+}
+
 // act.FakeQuant: see quant/qat_ops.h.
 Expected<Kernel> BuildFakeQuant(const LoweringContext& ctx) {
   const ir::Node& node = ctx.node();
@@ -91,11 +117,15 @@ Expected<Kernel> BuildFakeQuant(const LoweringContext& ctx) {
                                    o == quant::kObserverAbsMax;
   if (activation_observer && !ctx.HasInput(3)) return ctx.Error("observer '" + o + "' needs the state input");
   if (a.learnable && a.axis >= 0) return ctx.Error("a learnable scale is per-tensor only");
-  return Kernel([a, activation_observer](const Tensors& in) -> Tensors {
+  const bool extra = ctx.HasInput(4) && ctx.HasInput(5);
+  const bool bias_guard = extra && o == quant::kObserverWeight;
+  const int64_t requant_axis = node.GetInt("requant_axis", 1);
+  const bool requant = extra && !bias_guard;
+  return Kernel([a, activation_observer, bias_guard, requant, requant_axis](const Tensors& in) -> Tensors {
     const at::Tensor& x = in[0];
     at::Tensor scale = in[1], zero_point = in[2];
     const bool training = at::GradMode::is_enabled();
-    if (a.learnable) {
+    if (a.learnable && training) {
       // LSQ: gradient to the scale scaled by 1 / sqrt(numel · qmax).
       const double grad_factor = 1.0 / std::sqrt(static_cast<double>(std::max<int64_t>(x.numel(), 1)) * a.qmax);
       if (training) {
@@ -104,6 +134,7 @@ Expected<Kernel> BuildFakeQuant(const LoweringContext& ctx) {
       }
       return {at::_fake_quantize_learnable_per_tensor_affine(x, scale, zero_point, a.qmin, a.qmax, grad_factor)};
     }
+    // (Evaluation with a learnable scale takes the exact QuantizeLinear rounding below.)
     if (a.observer == quant::kObserverWeight) {  // always from the current weights, as the export computes it
       at::NoGradGuard no_grad;
       at::Tensor w = x.detach().abs();
@@ -116,7 +147,9 @@ Expected<Kernel> BuildFakeQuant(const LoweringContext& ctx) {
       } else {
         m = w.max().reshape({1});
       }
-      scale.copy_((m / static_cast<float>(a.qmax)).clamp_min(quant::kFakeQuantMinScale).reshape(scale.sizes()));
+      m = (m / static_cast<float>(a.qmax)).clamp_min(quant::kFakeQuantMinScale).reshape(scale.sizes());
+      if (bias_guard) m = RaiseForBias(m, in[4].detach(), in[5].detach());
+      scale.copy_(m);
       zero_point.zero_();
     } else if (training && activation_observer) {
       at::NoGradGuard no_grad;
@@ -128,13 +161,58 @@ Expected<Kernel> BuildFakeQuant(const LoweringContext& ctx) {
       scale.fill_(s);
       zero_point.fill_(z);
     }
-    if (a.axis >= 0) {
-      return {at::fake_quantize_per_channel_affine(x, scale.detach().reshape({-1}),
-                                                   zero_point.detach().reshape({-1}).to(at::kInt), a.axis, a.qmin,
-                                                   a.qmax)};
+    if (requant && !training && x.dim() > requant_axis) {
+      // The output of an integer Conv/Gemm, as ONNX Runtime's fused kernel computes it: the int32 accumulator
+      // acc_c = x / (sx·sw_c) (exact integers up to float rounding of our float conv), requantized with the
+      // float multiplier M_c = sx·sw_c / s: q = clamp(round_half_even(acc_c · M_c) + z, qmin, qmax).
+      std::vector<int64_t> shape(static_cast<size_t>(x.dim()), 1);
+      shape[static_cast<size_t>(requant_axis)] = -1;
+      const at::Tensor bs = (in[4].reshape({}) * in[5].reshape({-1})).reshape(shape);
+      const at::Tensor multiplier = bs / scale.reshape({});
+      const at::Tensor acc = at::round(x / bs);
+      const float z = zero_point.item<float>();
+      return {(at::clamp(at::round(acc * multiplier) + z, static_cast<double>(a.qmin), static_cast<double>(a.qmax)) - z) *
+              scale.reshape({})};
     }
-    return {at::fake_quantize_per_tensor_affine(x, scale.item<float>(),
-                                                static_cast<int64_t>(zero_point.item<float>()), a.qmin, a.qmax)};
+    // Copies: the autograd graph keeps s, and a later node may update the stored scale in place (a follower
+    // runs before its leader's observer).
+    return {QuantizeDequantize(x, scale.detach().clone(), zero_point.detach(), a)};
+  });
+}
+
+// act.QuantizeBias: see quant/qat_ops.h.
+Expected<Kernel> BuildQuantizeBias(const LoweringContext& ctx) {
+  const ir::Node& node = ctx.node();
+  if (ctx.num_inputs() != 3) return ctx.Error("expects inputs (bias, x_scale, weight)");
+  const int64_t axis = node.GetInt("axis", -1);
+  const int64_t qmax = node.GetInt("qmax", 127);
+  if (qmax <= 0) return ctx.Error("qmax must be positive");
+  return Kernel([axis, qmax](const Tensors& in) -> Tensors {
+    const at::Tensor& b = in[0];
+    at::Tensor bq;
+    {
+      at::NoGradGuard no_grad;
+      const at::Tensor x_scale = in[1].detach().clone();
+      const at::Tensor w = in[2].detach().abs();
+      at::Tensor m;
+      if (axis >= 0 && w.dim() > axis) {
+        std::vector<int64_t> dims;
+        for (int64_t d = 0; d < w.dim(); ++d) if (d != axis) dims.push_back(d);
+        m = dims.empty() ? w : w.amax(dims);
+      } else {
+        m = w.max().reshape({1});
+      }
+      at::Tensor sw = RaiseForBias((m / static_cast<float>(qmax)).clamp_min(quant::kFakeQuantMinScale), b.detach(),
+                                   x_scale);
+      const int64_t channels = b.numel(), count = sw.numel();
+      if (count != channels) {  // output channel o uses scale o % count (ConvTranspose groups; one scale)
+        sw = sw.repeat({(channels + count - 1) / count}).narrow(0, 0, channels);
+      }
+      const at::Tensor bs = x_scale.reshape({}) * sw.reshape(b.sizes());
+      bq = at::round(b.detach() / bs) * bs;
+    }
+    if (!at::GradMode::is_enabled()) return {bq};
+    return {b + (bq - b.detach())};
   });
 }
 
@@ -154,10 +232,11 @@ void RegisterActLowerings(LoweringTable& table) {
   const LoweringEntry entries[] = {
       {quant::kActDomain, quant::kFakeQuantOp, 1, 1000, &BuildFakeQuant},
       {quant::kActDomain, quant::kPactClipOp, 1, 1000, &BuildPactClip},
+      {quant::kActDomain, quant::kQuantizeBiasOp, 1, 1000, &BuildQuantizeBias},
   };
   for (const auto& e : entries) {
     Status s = table.Add(e);
-    (void)s;  // the two entries never overlap
+    (void)s;  // the entries never overlap
   }
 }
 

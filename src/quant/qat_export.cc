@@ -104,6 +104,11 @@ Expected<QatExportResult> ExportQat(const ir::Graph& trained, const QatGraphInfo
     remove_initializers.insert(w.zero_point);
     rename_input(w.fq_output, w.weight);
   }
+  // 3b. Bias roundings: the export quantizes the bias itself (or ORT does, for a float Conv bias).
+  for (const auto& b : info.biases) {
+    remove_nodes.insert(b.fq_node);
+    rename_input(b.fq_output, b.bias);
+  }
   // 4. Clean up and export.
   std::vector<int> indices;
   for (size_t i = 0; i < g.nodes.size(); ++i) {

@@ -6,6 +6,8 @@
 //      [-alpha, alpha] (the Q then clips at least as much); otherwise it becomes a standard Clip(-alpha, alpha).
 //   3. Weight act.FakeQuant nodes are removed: the export recomputes the same abs-max scales from the
 //      trained weights (s_c = max|w_c| / qmax, the formula the training op used).
+//      act.QuantizeBias nodes are removed too: the export rounds the bias to the same int32 grid (or leaves
+//      a float Conv bias that ONNX Runtime rounds so when it fuses QLinearConv).
 //   4. Quantizer state initializers and the `act` opset import are dropped; ExportQdq places Q/DQ.
 #pragma once
 

@@ -34,6 +34,12 @@ std::vector<std::string> QatGraphInfo::WeightNames() const {
   return names;
 }
 
+std::vector<std::string> QatGraphInfo::BiasNames() const {
+  std::vector<std::string> names;
+  for (const auto& b : biases) names.push_back(b.bias);
+  return names;
+}
+
 std::vector<std::string> QatGraphInfo::ScaleNames() const {
   std::vector<std::string> names;
   for (const auto& a : activations) names.push_back(a.scale);
@@ -287,6 +293,115 @@ Expected<QatGraphInfo> InsertFakeQuant(ir::Graph& graph, const QatOptions& optio
       info.followers.push_back(std::move(f));
     }
     for (auto& n : followers) added.push_back(std::move(n));
+  }
+  // 5. Biases: the integer Conv/Gemm adds an int32 bias at scale sx·sw (the export stores it, or ORT rounds a
+  // float Conv bias itself when it fuses QLinearConv), and the export raises a weight scale where that int32
+  // would overflow. Both replayed: act.QuantizeBias in front of the bias, the guard's inputs on the weight's
+  // FakeQuant (single-reader weights).
+  {
+    std::map<std::string, int> pre_producer;
+    for (size_t i = 0; i < pre_nodes.size(); ++i) {
+      for (const auto& out : pre_nodes[i].outputs) pre_producer[out] = static_cast<int>(i);
+    }
+    std::map<std::string, std::string> scale_of;  // quantized tensor → its scale initializer
+    for (const auto& a : info.activations) scale_of[a.tensor] = a.scale;
+    for (const auto& f : info.followers) scale_of[f.tensor] = f.scale;
+    // The scale the export uses for `t`: its own, or, through data-movement ops, their input's.
+    auto input_scale = [&](std::string t) -> std::string {
+      for (int guard = 0; guard < 10000; ++guard) {
+        if (auto it = scale_of.find(t); it != scale_of.end()) return it->second;
+        auto p = pre_producer.find(t);
+        if (p == pre_producer.end()) return "";
+        const ir::Node& n = pre_nodes[static_cast<size_t>(p->second)];
+        const ir::QdqHandler* h = HandlerFor(n);
+        if (!h || h->role != ir::QdqRole::kDataMovement || n.outputs.size() != 1 ||
+            options.export_options.float_nodes.count(n.name)) {
+          return "";
+        }
+        t = n.Input(0);
+      }
+      return "";
+    };
+    std::map<std::string, const QatGraphInfo::Weight*> weight_of_fq;
+    for (const auto& w : info.weights) weight_of_fq[w.fq_output] = &w;
+    std::map<std::string, std::vector<int>> pre_consumers;
+    for (size_t i = 0; i < pre_nodes.size(); ++i) {
+      for (const auto& in : pre_nodes[i].inputs) if (!in.empty()) pre_consumers[in].push_back(static_cast<int>(i));
+    }
+    std::set<std::string> graph_outputs;
+    for (const auto& v : graph.outputs) graph_outputs.insert(v.name);
+    std::map<std::string, const QatGraphInfo::Activation*> leader_of;
+    for (const auto& a : info.activations) leader_of[a.tensor] = &a;
+    auto find_added = [&](const std::string& name) -> ir::Node* {
+      for (auto& n : added) if (n.name == name) return &n;
+      return nullptr;
+    };
+    for (size_t i = 0; i < pre_nodes.size(); ++i) {
+      ir::Node& n = graph.nodes[i];
+      const ir::QdqHandler* h = HandlerFor(n);
+      if (h == nullptr || h->role != ir::QdqRole::kCompute || h->weight_input < 0) continue;
+      auto wit = weight_of_fq.find(n.Input(h->weight_input));
+      if (wit == weight_of_fq.end()) continue;
+      const QatGraphInfo::Weight& wi = *wit->second;
+      const std::string x_scale = input_scale(pre_nodes[i].Input(0));
+      if (x_scale.empty()) continue;
+      // Requantization of the output as the fused kernel computes it: the output point is the node's output,
+      // or a Relu / constant Clip right after it that is its only reader (the export's rule).
+      if (options.simulate_fused_kernels && (n.op_type == "Conv" || n.op_type == "Gemm")) {
+        std::string out = pre_nodes[i].outputs.at(0);
+        const auto& readers = pre_consumers[out];
+        if (!graph_outputs.count(out) && readers.size() == 1) {
+          const ir::Node& next = pre_nodes[static_cast<size_t>(readers[0])];
+          bool constant_bounds = true;
+          for (size_t k = 1; k < next.inputs.size(); ++k) {
+            constant_bounds = constant_bounds && (next.inputs[k].empty() || pre_initializers.count(next.inputs[k]));
+          }
+          if (next.domain.empty() && next.Input(0) == out && !options.export_options.float_nodes.count(next.name) &&
+              (next.op_type == "Relu" || (next.op_type == "Clip" && constant_bounds))) {
+            out = next.outputs.at(0);
+          }
+        }
+        auto leader = leader_of.find(out);
+        if (leader != leader_of.end() && leader->second->pact_node.empty()) {
+          if (ir::Node* fq = find_added(leader->second->fq_node)) {
+            fq->inputs.resize(4);
+            fq->inputs.push_back(x_scale);
+            fq->inputs.push_back(wi.scale);
+            fq->attributes["requant_axis"] = ir::Attribute::Int(1);
+          }
+        }
+      }
+      if (h->bias_input < 0) continue;
+      const std::string b = n.Input(h->bias_input);
+      const Tensor* bt = b.empty() ? nullptr : graph.Initializer(b);
+      const Tensor& wt = *graph.Initializer(wi.weight);
+      int64_t channels = 0;  // the node's output channels (qdq_export.cc, OutputChannels)
+      if (n.op_type == "Conv") channels = wt.dim(0);
+      else if (n.op_type == "ConvTranspose") channels = wt.dim(1) * n.GetInt("group", 1);
+      else if (n.op_type == "Gemm") channels = n.GetInt("transB", 0) ? wt.dim(0) : wt.dim(1);
+      if (bt == nullptr || bt->dtype() != DType::kFloat32 || bt->rank() != 1 || bt->numel() != channels ||
+          channels == 0 || options.export_options.skip_tensors.count(b)) {
+        continue;
+      }
+      if (n.op_type == "Gemm" && (n.GetFloat("alpha", 1) != 1 || n.GetFloat("beta", 1) != 1)) continue;
+      const bool conv = n.op_type == "Conv" || n.op_type == "ConvTranspose";
+      const bool stored_int32 = !conv || (options.export_options.quantize_conv_bias &&
+                                          !options.export_options.compact_conv_weights);
+      if (!stored_int32 && !options.simulate_fused_kernels) continue;
+      QatGraphInfo::Bias bi;
+      bi.bias = b;
+      bi.fq_node = unique("QuantizeBias_" + b);
+      bi.fq_output = unique(b + "_bq");
+      ir::Node q = make_node(kQuantizeBiasOp, bi.fq_node, {b, x_scale, wi.weight}, bi.fq_output);
+      q.attributes["axis"] = ir::Attribute::Int(wi.axis);
+      q.attributes["qmax"] = ir::Attribute::Int(wmax);
+      added.push_back(std::move(q));
+      n.inputs[static_cast<size_t>(h->bias_input)] = bi.fq_output;
+      info.biases.push_back(std::move(bi));
+      if (weight_readers[wi.weight].size() == 1) {
+        if (ir::Node* fq = find_added(wi.fq_node)) fq->inputs = {fq->inputs[0], fq->inputs[1], fq->inputs[2], "", b, x_scale};
+      }
+    }
   }
   for (auto& n : added) graph.nodes.push_back(std::move(n));
   graph.opset_imports[kActDomain] = 1;

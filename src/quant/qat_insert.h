@@ -5,6 +5,11 @@
 //   followers:   where the export pulls T's Q in front of a data-movement op (X → Reshape/Gather/… → T) and X
 //                has other readers, X gets an act.FakeQuant(observer=fixed) with T's scale too
 //                (a graph input T:   T → act.FakeQuant → T_fq → readers)
+//   biases:      b → Conv/Gemm        becomes  b → act.QuantizeBias(x scale, W) → Conv/Gemm  (the int32 bias
+//                grid sx·sw of the integer kernel), and W's FakeQuant gets (b, x scale) for the export's
+//                int32-overflow guard on the weight scale
+//   outputs:     a Conv/Gemm output point's FakeQuant gets (x scale, W's scale): in evaluation it requantizes
+//                from the int32 accumulator as ONNX Runtime's fused kernel does (simulate_fused_kernels)
 // The tensors fake-quantized are exactly the ones the QDQ export will quantize (QdqTensorsToCalibrate with
 // the same export options), and the weight axes are the export's (QdqHandlers), so the simulated model and
 // the exported one compute the same thing (data-movement ops after a quantized tensor keep its grid, which
@@ -36,6 +41,11 @@ struct QatOptions {
   bool use_pact = false;
   float pact_init = 20.0f;
   bool learnable_scale = false;            // LSQ-style trainable activation scales
+  // Simulate the integer kernels ONNX Runtime fuses the export into (its default session): float Conv biases
+  // rounded to the int32 grid sx·sw, Conv/Gemm outputs requantized from the int32 accumulator with the float
+  // multiplier sx·sw/sy. false: the Q/DQ graph as written (float Conv biases stay float; biases the export
+  // stores as int32 are rounded either way).
+  bool simulate_fused_kernels = true;
 };
 
 struct QatGraphInfo {
@@ -57,12 +67,17 @@ struct QatGraphInfo {
   // zero point (scale/zero_point name the leader's initializers; no state, no PACT).
   std::vector<Activation> followers;
   std::vector<Weight> weights;
+  struct Bias {
+    std::string bias, fq_node, fq_output;  // the bias initializer, its act.QuantizeBias node and output
+  };
+  std::vector<Bias> biases;
   int qmin = 0, qmax = 255;  // activation integer range
 
   // Initializers that hold quantizer state: kept as (non-trained) parameters in exec::Module.
   std::vector<std::string> StateNames() const;
   std::vector<std::string> PactNames() const;
   std::vector<std::string> WeightNames() const;
+  std::vector<std::string> BiasNames() const;   // trainable (the Conv no longer reads them directly)
   std::vector<std::string> ScaleNames() const;  // the activation scales (trained when learnable)
 };
 

@@ -3,7 +3,10 @@
 //   representable range, 0 outside (straight-through estimator);
 //   FakeQuant weight observer, 4-bit per channel: s_c = max|w_c| / 7, values on the grid s_c · {-8..7};
 //   moving_average_abs_max: range = Σ r^k v_k / Σ r^k (Paddle's bias-corrected average), frozen under NoGrad;
-//   PactClip: y = clip(x, -alpha, alpha), dy/dalpha = 1 above alpha, -1 below -alpha.
+//   PactClip: y = clip(x, -alpha, alpha), dy/dalpha = 1 above alpha, -1 below -alpha;
+//   exact ties x / s = k + 0.5 round half to even on the true quotient, as QuantizeLinear does (x · (1/s)
+//   lands just above the tie for these values and would round up);
+//   QuantizeBias: b on the grid x_scale · s_w[c] (round half even), the weight observer's int32 guard.
 // Exact equality where the op is exact (grids, clips); 1e-6 relative where float division rounds.
 #include <gtest/gtest.h>
 
@@ -113,6 +116,66 @@ TEST(FakeQuantOps, PactClipsAndTrainsItsThreshold) {
   y.sum().backward();
   // dy/dalpha: +1 for the two values above alpha, -1 for the one below -alpha.
   EXPECT_EQ((*m)->parameters().at("alpha").grad().item<float>(), 1.0f);
+}
+
+TEST(FakeQuantOps, TiesRoundLikeQuantizeLinear) {
+  const float s = 0.0117647061f;
+  auto m = exec::Module::Create(FakeQuantGraph(quant::kObserverFixed, s, 0.0f, 0, 255));
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  std::vector<float> xs;
+  for (int k : {6, 12, 22, 24}) {
+    const float x = (static_cast<float>(k) + 0.5f) * s;
+    ASSERT_EQ(x / s, static_cast<float>(k) + 0.5f);                     // an exact tie of the true quotient
+    ASSERT_GT(x * (1.0f / s), static_cast<float>(k) + 0.5f);            // which x · (1/s) would miss
+    xs.push_back(x);
+  }
+  at::NoGradGuard no_grad;
+  auto out = (*m)->Forward({{"x", at::tensor(xs).reshape({4, 1})}});
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  const int even[] = {6, 12, 22, 24};
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(out->at("y")[i][0].item<float>(), static_cast<float>(even[i]) * s);
+}
+
+TEST(FakeQuantOps, QuantizeBiasOnTheInt32GridAndWeightGuard) {
+  // Conv-like weight [2, 3] per output channel (axis 0); channel 1 is nearly dead, so the int32 guard
+  // raises its scale to |b_1| / (sx · 2^30).
+  const std::vector<float> w = {0.5f, -0.25f, 0.127f, 1e-12f, -2e-12f, 0.0f};
+  const std::vector<float> b = {0.3337f, 0.9f};
+  const float sx = 0.02f;
+  std::map<std::string, ir::Attribute> wattrs = {
+      {"qmin", ir::Attribute::Int(-128)}, {"qmax", ir::Attribute::Int(127)}, {"axis", ir::Attribute::Int(0)},
+      {"symmetric", ir::Attribute::Int(1)}, {"observer", ir::Attribute::String(quant::kObserverWeight)}};
+  ir::Graph g = GraphBuilder()
+                    .Input("x", DType::kFloat32, {2, 3})
+                    .Init("b", Tensor::FromVector<float>({2}, b))
+                    .Init("sx", Tensor::FromVector<float>({1}, {sx}))
+                    .Init("s", Tensor::FromVector<float>({2}, {1.0f, 1.0f}))
+                    .Init("z", Tensor::FromVector<float>({2}, {0.0f, 0.0f}))
+                    .Node("FakeQuant", {"x", "s", "z", "", "b", "sx"}, {"wq"}, wattrs, quant::kActDomain)
+                    .Node("QuantizeBias", {"b", "sx", "x"}, {"bq"},
+                          {{"axis", ir::Attribute::Int(0)}, {"qmax", ir::Attribute::Int(127)}}, quant::kActDomain)
+                    .Output("wq", DType::kFloat32)
+                    .Output("bq", DType::kFloat32)
+                    .Build();
+  g.opset_imports[quant::kActDomain] = 1;
+  exec::ModuleOptions options;
+  options.extra_parameters = {"b"};
+  auto m = exec::Module::Create(g, options);
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  auto out = (*m)->Forward({{"x", at::tensor(w).reshape({2, 3})}});
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  const float sw0 = 0.5f / 127.0f;
+  const float sw1 = std::max(std::max(2e-12f / 127.0f, 1e-10f), 0.9f / (sx * 1073741824.0f));
+  EXPECT_EQ((*m)->buffers().at("s")[0].item<float>(), sw0);
+  EXPECT_EQ((*m)->buffers().at("s")[1].item<float>(), sw1);
+  const at::Tensor bq = out->at("bq");
+  EXPECT_EQ(bq[0].item<float>(), std::nearbyint(b[0] / (sx * sw0)) * (sx * sw0));
+  EXPECT_EQ(bq[1].item<float>(), std::nearbyint(b[1] / (sx * sw1)) * (sx * sw1));
+  EXPECT_NE(bq[0].item<float>(), b[0]);  // really rounded
+  bq.sum().backward();                   // straight-through to the bias
+  const at::Tensor grad = (*m)->parameters().at("b").grad();
+  EXPECT_EQ(grad[0].item<float>(), 1.0f);
+  EXPECT_EQ(grad[1].item<float>(), 1.0f);
 }
 
 }  // namespace
