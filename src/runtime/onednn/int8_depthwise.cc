@@ -66,6 +66,19 @@ ACT_DW_TARGET void DepthwiseRow(const uint8_t* const* rows, int64_t C, int64_t W
   }
 }
 
+// y[i] = table[x[i]], 64 bytes per step (vpermi2b on the table's four 64-byte quarters).
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) void LookupRow(uint8_t* y, int64_t n, const uint8_t* table) {
+  const __m512i t0 = _mm512_loadu_si512(table), t1 = _mm512_loadu_si512(table + 64);
+  const __m512i t2 = _mm512_loadu_si512(table + 128), t3 = _mm512_loadu_si512(table + 192);
+  int64_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    const __m512i v = _mm512_loadu_si512(y + i);
+    const __m512i lo = _mm512_permutex2var_epi8(t0, v, t1), hi = _mm512_permutex2var_epi8(t2, v, t3);
+    _mm512_storeu_si512(y + i, _mm512_mask_blend_epi8(_mm512_movepi8_mask(v), lo, hi));
+  }
+  for (; i < n; ++i) y[i] = table[y[i]];
+}
+
 using RowFunction = void (*)(const uint8_t* const*, int64_t, int64_t, int64_t, const int8_t*, const float*,
                              const float*, float, uint8_t*);
 
@@ -135,8 +148,16 @@ Status DepthwiseInt8Kernel::Execute(Plan& plan) {
       rows[j] = x + (n * Hp + ih) * Wp * C;
     }
     row(rows, C, Wp, OW, packed_.data(), bias_.data(), scale_.data(), zp, y + r * OW * C);
+    if (has_table_) LookupRow(y + r * OW * C, OW * C, table_);
   }
   return Status::Ok();
+}
+
+void DepthwiseInt8Kernel::FuseTable(const uint8_t* table, int dst) {
+  std::copy(table, table + 256, table_);
+  has_table_ = true;
+  dst_ = dst;
+  writes = {dst};
 }
 
 }  // namespace act::runtime::onednn

@@ -27,6 +27,10 @@ class DepthwiseInt8Kernel : public Kernel {
   // sw 1 or 2).
   static bool Supported(int64_t kh, int64_t kw, int64_t sw);
   Status Execute(Plan& plan) override;
+  // Applies q_out = table[q] to the output bytes (a following DQ → element-wise → Q region, see
+  // TryBuildLut) and writes value `dst` instead; while each output row is still in cache.
+  void FuseTable(const uint8_t* table, int dst);
+  bool has_table() const { return has_table_; }
 
  private:
   int src_, dst_;
@@ -34,6 +38,8 @@ class DepthwiseInt8Kernel : public Kernel {
   std::vector<int8_t> packed_;   // [channel block][row group][kw][16 channels × 4 rows], 64-byte aligned use
   std::vector<float> bias_, scale_;  // padded to whole channel blocks
   int32_t zero_point_;
+  bool has_table_ = false;
+  alignas(64) uint8_t table_[256] = {};
 };
 
 }  // namespace act::runtime::onednn

@@ -1510,6 +1510,20 @@ Expected<bool> TryBuildLut(PlanBuilder& b, int index) {
   }
   for (int c : region) b.Consume(c);
   b.Consume(quantize);
+  // Right after our depthwise kernel that wrote x, read by nothing else: the table runs inside it.
+  auto* dw = dynamic_cast<DepthwiseInt8Kernel*>(b.plan().kernels.back().get());
+  std::vector<int> x_readers = b.graph().Consumers(b.V(x).name);
+  std::sort(x_readers.begin(), x_readers.end());
+  x_readers.erase(std::unique(x_readers.begin(), x_readers.end()), x_readers.end());
+  if (dw && !dw->has_table() && dw->writes == std::vector<int>{x} && x_readers.size() == 1 &&
+      g[x_readers[0]].outputs[0] == source && !b.IsGraphOutput(b.V(x).name) && yq.dtype == DType::kUInt8) {
+    const int out = b.AddValue(g[quantize].outputs[0], yq.dtype, b.V(x).shape, b.V(x).md);
+    b.V(out).quant = {yq.scale, yq.zero_point};
+    dw->FuseTable(k->table.data(), out);
+    dw->label += "+Lookup";
+    for (int c : region) dw->label += "+" + g[c].op_type;
+    return true;
+  }
   k->src = x;
   k->dst = b.AddValue(g[quantize].outputs[0], yq.dtype, b.V(x).shape, b.V(x).md);
   b.V(k->dst).quant = {yq.scale, yq.zero_point};

@@ -301,7 +301,16 @@ Status PlanBuilder::BuildNode(int index) {
   }
   // Shape only needs the input's shape.
   if (node.op_type == "Shape" || node.op_type == "Size") {
-    ACT_ASSIGN_OR_RETURN(int id, Id(node.inputs[0]));
+    // A deferred dequantization (or quantized view) has its quantized tensor's shape: asking for it must
+    // not make the DequantizeLinear run (the INT8 kernel reading the same value would then see floats).
+    int id = -1;
+    if (const int dq = DeferredDequantize(node.inputs[0]); dq >= 0) {
+      ACT_ASSIGN_OR_RETURN(id, Id(graph_.nodes[dq].inputs[0]));
+    } else if (const QuantizedView* view = DeferredView(node.inputs[0])) {
+      ACT_ASSIGN_OR_RETURN(id, Id(view->quantized));
+    } else {
+      ACT_ASSIGN_OR_RETURN(id, Id(node.inputs[0]));
+    }
     std::vector<View> in = {View{V(id).dtype, V(id).shape, nullptr}};
     std::vector<View> out(1);
     RefCall plan_call{node, opset_, in, out, false};
