@@ -15,7 +15,7 @@ constexpr int kColumns = 8;   // output columns accumulated per step
 
 // One output row: rows[r] is input row oh·sh + r (r < 4·G; rows past the kernel point at a valid row and
 // meet zero weights), at column 0, channel 0.
-template <int KW, int G, int SW>
+template <int KH, int KW, int SW>
 ACT_DW_TARGET void DepthwiseRow(const uint8_t* const* rows, int64_t C, int64_t Wp, int64_t OW, const int8_t* packed,
                                 const float* bias, const float* scale, float zero_point, uint8_t* y) {
   // Byte 4c + r of the interleaved vector comes from byte 16r + c (row r's 16 channels in lane r).
@@ -26,6 +26,7 @@ ACT_DW_TARGET void DepthwiseRow(const uint8_t* const* rows, int64_t C, int64_t W
   }();
   const __m512i interleave = _mm512_load_si512(kInterleave.data());
   const __m512 zp = _mm512_set1_ps(zero_point), lo = _mm512_set1_ps(0.f), hi = _mm512_set1_ps(255.f);
+  constexpr int G = (KH + 3) / 4;
   const int64_t blocks = (C + kBlock - 1) / kBlock;
   for (int64_t cb = 0; cb < blocks; ++cb) {
     const int64_t c0 = cb * kBlock;
@@ -44,11 +45,20 @@ ACT_DW_TARGET void DepthwiseRow(const uint8_t* const* rows, int64_t C, int64_t W
         const int64_t offset = (iw0 + i) * C + c0;
 #pragma GCC unroll 2
         for (int g = 0; g < G; ++g) {
-          __m512i v = _mm512_castsi128_si512(_mm_maskz_loadu_epi8(m, rows[4 * g] + offset));
-          v = _mm512_inserti32x4(v, _mm_maskz_loadu_epi8(m, rows[4 * g + 1] + offset), 1);
-          v = _mm512_inserti32x4(v, _mm_maskz_loadu_epi8(m, rows[4 * g + 2] + offset), 2);
-          v = _mm512_inserti32x4(v, _mm_maskz_loadu_epi8(m, rows[4 * g + 3] + offset), 3);
-          v = _mm512_permutexvar_epi8(interleave, v);
+          // Rows of this group inside the kernel; the others meet zero weights, so their lanes may hold
+          // anything (a group of one row is just zero-extended: bytes [x, 0, 0, 0]).
+          constexpr int kRowsLast = KH - 4 * (G - 1);
+          const int nrows = g == G - 1 ? kRowsLast : 4;
+          __m512i v;
+          if (nrows == 1) {
+            v = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, rows[4 * g] + offset));
+          } else {
+            v = _mm512_zextsi128_si512(_mm_maskz_loadu_epi8(m, rows[4 * g] + offset));
+            v = _mm512_inserti32x4(v, _mm_maskz_loadu_epi8(m, rows[4 * g + 1] + offset), 1);
+            if (nrows > 2) v = _mm512_inserti32x4(v, _mm_maskz_loadu_epi8(m, rows[4 * g + 2] + offset), 2);
+            if (nrows > 3) v = _mm512_inserti32x4(v, _mm_maskz_loadu_epi8(m, rows[4 * g + 3] + offset), 3);
+            v = _mm512_permutexvar_epi8(interleave, v);
+          }
 #pragma GCC unroll 8
           for (int k = 0; k < KW; ++k) {
             const int d = i - k;
@@ -82,17 +92,17 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi"))) void LookupRow(uint8_t* y
 using RowFunction = void (*)(const uint8_t* const*, int64_t, int64_t, int64_t, const int8_t*, const float*,
                              const float*, float, uint8_t*);
 
-RowFunction PickRow(int64_t kw, int64_t groups, int64_t sw) {
-  const int key = static_cast<int>(kw * 100 + groups * 10 + sw);
+RowFunction PickRow(int64_t kh, int64_t kw, int64_t sw) {
+  const int key = static_cast<int>(kh * 100 + kw * 10 + sw);
   switch (key) {
-    case 311: return DepthwiseRow<3, 1, 1>;
-    case 312: return DepthwiseRow<3, 1, 2>;
-    case 321: return DepthwiseRow<3, 2, 1>;
-    case 322: return DepthwiseRow<3, 2, 2>;
-    case 511: return DepthwiseRow<5, 1, 1>;
-    case 512: return DepthwiseRow<5, 1, 2>;
-    case 521: return DepthwiseRow<5, 2, 1>;
-    case 522: return DepthwiseRow<5, 2, 2>;
+    case 331: return DepthwiseRow<3, 3, 1>;
+    case 332: return DepthwiseRow<3, 3, 2>;
+    case 351: return DepthwiseRow<3, 5, 1>;
+    case 352: return DepthwiseRow<3, 5, 2>;
+    case 531: return DepthwiseRow<5, 3, 1>;
+    case 532: return DepthwiseRow<5, 3, 2>;
+    case 551: return DepthwiseRow<5, 5, 1>;
+    case 552: return DepthwiseRow<5, 5, 2>;
     default: return nullptr;
   }
 }
@@ -103,7 +113,7 @@ bool DepthwiseInt8Kernel::Supported(int64_t kh, int64_t kw, int64_t sw) {
   static const bool cpu = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
                           __builtin_cpu_supports("avx512vbmi");
-  return cpu && kh >= 1 && kh <= 8 && PickRow(kw, (kh + 3) / 4, sw) != nullptr;
+  return cpu && PickRow(kh, kw, sw) != nullptr;
 }
 
 DepthwiseInt8Kernel::DepthwiseInt8Kernel(int src, int dst, int64_t channels, int64_t kh, int64_t kw, int64_t sh,
@@ -134,8 +144,8 @@ Status DepthwiseInt8Kernel::Execute(Plan& plan) {
   const int64_t N = in.shape[0], C = channels_, Hp = in.shape[2], Wp = in.shape[3];
   const int64_t OH = out.shape[2], OW = out.shape[3];
   const int64_t groups = (kh_ + 3) / 4;
-  const RowFunction row = PickRow(kw_, groups, sw_);
-  if (!row) return Internal("depthwise INT8 kernel: unsupported kernel width " + std::to_string(kw_));
+  const RowFunction row = PickRow(kh_, kw_, sw_);
+  if (!row) return Internal("depthwise INT8 kernel: unsupported kernel " + std::to_string(kh_) + "x" + std::to_string(kw_));
   const auto* x = static_cast<const uint8_t*>(in.data);
   auto* y = static_cast<uint8_t*>(out.data);
   const float zp = static_cast<float>(zero_point_);

@@ -23,8 +23,8 @@ class DepthwiseInt8Kernel : public Kernel {
   // values (src padded: dst = (src − kernel) / stride + 1 per spatial axis).
   DepthwiseInt8Kernel(int src, int dst, int64_t channels, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
                       const int8_t* weights, std::vector<float> bias, std::vector<float> scale, int32_t zero_point);
-  // This CPU has AVX-512 VNNI and VBMI, and the shape is one the kernel handles (kw 3 or 5, kh ≤ 8,
-  // sw 1 or 2).
+  // This CPU has AVX-512 VNNI and VBMI, and the shape is one the kernel handles (3x3, 3x5, 5x3, 5x5;
+  // horizontal stride 1 or 2, any vertical stride).
   static bool Supported(int64_t kh, int64_t kw, int64_t sw);
   Status Execute(Plan& plan) override;
   // Applies q_out = table[q] to the output bytes (a following DQ → element-wise → Q region, see
