@@ -464,9 +464,19 @@ Expected<bool> BuildConvInt8(PlanBuilder& b, int index) {
   // A non-zero input zero point: the bias takes −zp·Σw (below), so the padding must hold zp (real 0)
   // rather than oneDNN's 0: the input is padded explicitly (ZeroPointPadKernel) and the convolution
   // itself is unpadded.
-  const bool explicit_pad = xq.zero_point != 0 && std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p != 0; });
+  const bool any_pad = std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p != 0; });
+  bool explicit_pad = xq.zero_point != 0 && any_pad;
   if (explicit_pad && (pr[0] < 0 || pr[1] < 0)) return false;
   Int8Output out = MatchOutput(b, node.outputs[0], out_shape);
+  // Depthwise u8 → u8, quantized output without an element-wise chain: our VNNI kernel
+  // (int8_depthwise.h), on an explicitly padded input also when the zero point is 0.
+  // ACT_RUNTIME_ONEDNN_DEPTHWISE=1 keeps oneDNN's (for comparisons).
+  const bool depthwise = group == C && O == C && xq.dtype == DType::kUInt8 && out.quantized && !out.dequantized &&
+                         out.q.dtype == DType::kUInt8 && out.chain.ops.empty() &&
+                         dilations == std::vector<int64_t>{1, 1} &&
+                         DepthwiseInt8Kernel::Supported(kernel[0], kernel[1], strides[1]) &&
+                         !std::getenv("ACT_RUNTIME_ONEDNN_DEPTHWISE");
+  if (depthwise && any_pad && pr[0] >= 0 && pr[1] >= 0) explicit_pad = true;
   int src_value = x;
   Shape src_shape = xs;
   // An input already in NHWC (the INT8 kernels' layout) is read as it is.
@@ -509,13 +519,8 @@ Expected<bool> BuildConvInt8(PlanBuilder& b, int index) {
       bias_acc[o] -= static_cast<float>(xq.zero_point * sum);
     }
   }
-  // Depthwise u8 → u8, quantized output without an element-wise chain, no padding left to do (zero
-  // point 0 pads are oneDNN's; explicit ones were done above): our VNNI kernel (int8_depthwise.h).
-  // ACT_RUNTIME_ONEDNN_DEPTHWISE=1 keeps oneDNN's (for comparisons).
   const bool unpadded = pl == memory::dims{0, 0} && pr == memory::dims{0, 0};
-  if (group == C && O == C && xq.dtype == DType::kUInt8 && out.quantized && !out.dequantized &&
-      out.q.dtype == DType::kUInt8 && out.chain.ops.empty() && dilations == std::vector<int64_t>{1, 1} && unpadded &&
-      DepthwiseInt8Kernel::Supported(kernel[0], kernel[1], strides[1]) && !std::getenv("ACT_RUNTIME_ONEDNN_DEPTHWISE")) {
+  if (depthwise && unpadded) {
     ACT_ASSIGN_OR_RETURN(int src, b.Reordered(src_value, NhwcDesc(src_shape, DType::kUInt8)));
     std::vector<float> requant(O);
     for (int64_t o = 0; o < O; ++o) requant[o] = xq.scale * ws[o] / out.q.scale;  // as MakeAttr
