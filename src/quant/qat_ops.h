@@ -4,8 +4,9 @@
 //
 // act.FakeQuant(x, scale, zero_point[, state[, bias, x_scale]]) -> y
 //   y = (clamp(round_half_even(x / s) + z, qmin, qmax) - z) * s       (what Q then DQ computes in ONNX)
-//   x / s is a true division, as QuantizeLinear computes it (not x · (1/s): that rounds exact ties, frequent
-//   when x is itself on a grid, the other way than ONNX Runtime).
+//   In evaluation x / s is a true division, as QuantizeLinear computes it (not x · (1/s): that rounds exact
+//   ties, frequent when x is itself on a grid, the other way than ONNX Runtime); training uses libtorch's
+//   one-pass x · (1/s) (ties do not matter to the gradient).
 //   gradient: straight-through inside [qmin, qmax] (zero outside); with `learnable` = 1, LSQ's gradient to
 //   the scale as well (per-tensor only).
 //   Attributes: qmin, qmax (ints); axis (-1: one scale; else per-channel along axis); symmetric (0/1);

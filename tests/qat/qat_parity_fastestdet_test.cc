@@ -151,6 +151,7 @@ TEST(QatParityFastestDet, SimulatedMatchesExportTensorByTensor) {
   auto r = distill::RunQatDistillation(job);
   ASSERT_TRUE(r.ok()) << r.status().message();
 
+  std::cout << "training " << r->steps_per_second << " steps/s (steps at batch 4)\n";
   const ir::Graph& sim = r->simulated;
   sim.RebuildIndex();
   ir::Graph exported = r->model;
