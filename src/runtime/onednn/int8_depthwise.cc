@@ -9,7 +9,7 @@ namespace act::runtime::onednn {
 namespace {
 
 constexpr int kBlock = 16;    // channels per step (16 dwords of 4 taps)
-constexpr int kColumns = 8;   // output columns accumulated per step
+constexpr int kColumns = 12;  // output columns accumulated per step
 
 #define ACT_DW_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi")))
 
