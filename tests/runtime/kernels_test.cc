@@ -351,5 +351,17 @@ TEST(OnednnKernels, Int8DepthwiseChainMatchesOneDnnExactly) {
   EXPECT_LE(test::MaxRelativeError(ours, ref), 0.03);
 }
 
+// A quantized tensor reshaped on the INT8 path (an alias of its buffer, with no byte count of its own),
+// dequantized with zero point 0 into a graph output: the table kernel must cover the whole tensor (it
+// once read the alias's size, 0, and returned zeros). Exact: DequantizeLinear is (q − zp)·s both ways.
+TEST(OnednnKernels, DequantizeOfAReshapedQuantizedTensor) {
+  GraphBuilder gb({1, 4, 6, 5});
+  const std::string s = gb.Const<float>({}, {0.01f}), z = gb.Const<uint8_t>({}, {0});
+  std::string y = gb.Op("DequantizeLinear", {gb.Op("QuantizeLinear", {"x", s, z}), s, z});
+  y = gb.Op("Reshape", {y, gb.Const<int64_t>({2}, {4, 30})});
+  y = gb.Op("DequantizeLinear", {gb.Op("QuantizeLinear", {y, s, z}), s, z});
+  EXPECT_EQ(CompareBackends(gb.Finish(y), Random({1, 4, 6, 5}, 41, 0.f, 2.f)), 0.0);
+}
+
 }  // namespace
 }  // namespace act::runtime
