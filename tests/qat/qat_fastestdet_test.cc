@@ -1,12 +1,14 @@
 // Issue 7's 8-bit QAT acceptance on FastestDet (../shared/data/fastestdet) and coco128, short enough for CI:
-//   - training: 24 distillation steps at batch 4 on coco128 images 64..127 (no labels: the FP32 head
-//     convolutions are the targets), starting from PTQ scales (hist 0.9999 on the same 64 images);
+//   - training: 24 distillation steps at batch 4 (scored every 6) on coco128 images 64..127 (no labels: the
+//     FP32 head convolutions are the targets), starting from PTQ scales (hist 0.9999 on the same 64 images);
 //   - every model is scored with the same coco_map (mAP@0.5) on the same 128 input tensors (our
 //     preprocessing, written as .npy): FP32, PTQ and the QAT export run in ONNX Runtime (tests/ort/run.js),
 //     the simulated fake-quant graph in our executor;
 //   - bars: QAT export (ORT) >= FP32 (ORT) - 0.005 and >= PTQ (ORT) - 0.001 (one image's box flipping moves
-//     mAP by ~0.001); |QAT export in ORT (unfused, and default) - simulated (executor)| <= 0.01 — the
-//     issue's 0.1 point is not met yet (measured 0.27 / 0.55 point; see the comment at the check).
+//     mAP by ~0.001); |QAT export in ORT (default session) - simulated (executor)| <= 0.001, the issue's
+//     0.1 point (measured 0: the simulation replays ORT's fused integer kernels, see the check); ORT with
+//     graph optimisation disabled is a different computation (float Conv biases, float requantization):
+//     guarded at 1 point, measured 0.2.
 // The long run (300 steps) is examples/qat/fastestdet_coco128.yaml; figures in examples/qat/README.md.
 #include <gtest/gtest.h>
 
@@ -157,7 +159,7 @@ TEST(QatFastestDet, EightBitQatKeepsMapAndExportMatchesSimulation) {
   quant_post.hist_percent = 0.9999;
   job.quant_post = quant_post;
   job.train.train_iter = 24;
-  job.train.eval_iter = 12;
+  job.train.eval_iter = 6;
   job.train.optimizer = "Momentum";
   job.train.learning_rate.type = "CosineAnnealingDecay";
   job.train.learning_rate.learning_rate = 0.0001;
@@ -213,12 +215,14 @@ TEST(QatFastestDet, EightBitQatKeepsMapAndExportMatchesSimulation) {
   RecordProperty("steps_per_second", std::to_string(r->steps_per_second));
   EXPECT_GE(*qat, *fp32 - 0.005);
   EXPECT_GE(*qat, *ptq - 0.001);
-  // Simulated vs exported. The issue's line is 0.1 point (0.001); NOT met yet: measured 0.27 point against
-  // ORT running the Q/DQ graph as written and 0.55 point against ORT's fused integer kernels (which differ
-  // from ORT's own unfused run by 0.2-0.8 point on this mAP). Guarded at 1 point so a regression shows;
-  // see examples/qat/README.md.
+  // Simulated vs exported, the issue's 0.1 point (0.001). The simulation computes what ORT's default session
+  // runs (QLinearConv: int32 bias at sx·sw, requantization acc · sx·sw/sy rounded half to even; QuantizeLinear's
+  // rounding of exact ties): measured 0.3249 = 0.3249 and 0.3274 = 0.3274 (tests/qat/qat_parity_fastestdet_test
+  // shows the quantized tensors bit-identical). ORT without graph optimisation runs the Q/DQ graph as
+  // written — float Conv biases, float requantization — and its mAP differs from ORT's own fused run by
+  // 0.2-0.7 point (every moved near-tie spreads through the network); guarded at 1 point, measured 0.2.
+  EXPECT_LE(std::fabs(*qat - *simulated), 0.001);
   EXPECT_LE(std::fabs(*qat_unfused - *simulated), 0.01);
-  EXPECT_LE(std::fabs(*qat - *simulated), 0.01);
 }
 
 }  // namespace
