@@ -363,5 +363,31 @@ TEST(OnednnKernels, DequantizeOfAReshapedQuantizedTensor) {
   EXPECT_EQ(CompareBackends(gb.Finish(y), Random({1, 4, 6, 5}, 41, 0.f, 2.f)), 0.0);
 }
 
+// A squeeze-excite block on the INT8 path: conv → Q → DQ → Relu (a table to float, kept NHWC since its
+// readers are GlobalAveragePool and Mul) → GlobalAveragePool → Sigmoid → Mul(x, per-channel) → Q (fused
+// with the Mul into one NHWC pass) → next conv. Against the float reference within 0.03 of the largest
+// output (requantization ties may round apart; a layout error is off by O(1)).
+TEST(OnednnKernels, Int8SqueezeExciteStaysNhwc) {
+  const Shape xs = {1, 32, 6, 9};
+  GraphBuilder gb(xs);
+  auto q = [&](const std::string& v, float s, int zp) {
+    const std::string sc = gb.Const<float>({}, {s}), z = gb.Const<uint8_t>({}, {static_cast<uint8_t>(zp)});
+    return gb.Op("DequantizeLinear", {gb.Op("QuantizeLinear", {v, sc, z}), sc, z});
+  };
+  std::mt19937 rng(7);
+  auto weights = [&](const Shape& shape) {
+    std::vector<int8_t> w(NumElements(shape));
+    for (auto& v : w) v = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
+    return gb.Op("DequantizeLinear", {gb.Const<int8_t>(shape, w), gb.Const<float>({}, {0.003f})});
+  };
+  std::string y = gb.Op("Conv", {q("x", 0.01f, 20), weights({32, 32, 1, 1}), gb.Weight({32})});
+  const std::string r = gb.Op("Relu", {q(y, 0.02f, 110)});
+  std::string se = gb.Op("Sigmoid", {gb.Op("GlobalAveragePool", {r})});
+  y = q(gb.Op("Mul", {r, se}), 0.01f, 0);
+  y = gb.Op("Conv", {y, weights({16, 32, 1, 1}), gb.Weight({16})});
+  y = q(y, 0.02f, 128);
+  EXPECT_LE(CompareBackends(gb.Finish(y), Random(xs, 43, 0.f, 2.f)), 0.03);
+}
+
 }  // namespace
 }  // namespace act::runtime

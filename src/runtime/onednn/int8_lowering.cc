@@ -1133,6 +1133,83 @@ int PadInProducer(PlanBuilder& b, int x, int conv_index, const std::array<int64_
   return id;
 }
 
+// q[n, h, w, c] = saturate(round_half_even(x[n, h, w, c]·s[c] / scale) + zero_point): a squeeze-excite
+// block's Mul(x, s) (x float NHWC, s per channel) and the QuantizeLinear after it in one pass, with the
+// same float operations (one product, one division) as the two kernels.
+class ChannelMulQuantizeKernel : public Kernel {
+ public:
+  int src = -1, channel_scale = -1, dst = -1;
+  QParams q;
+  Status Execute(Plan& plan) override {
+    const Value& in = plan.values[src];
+    const int64_t C = in.shape[1], pixels = in.shape[0] * in.shape[2] * in.shape[3];
+    const auto* x = static_cast<const float*>(in.data);
+    const auto* s = static_cast<const float*>(plan.values[channel_scale].data);
+    auto* y = static_cast<uint8_t*>(plan.values[dst].data);
+#pragma omp parallel for schedule(static) if (pixels * C > (1 << 17))
+    for (int64_t p = 0; p < pixels; ++p) Row(x + p * C, s, y + p * C, C, q.scale, static_cast<float>(q.zero_point));
+    return Status::Ok();
+  }
+
+ private:
+  __attribute__((target("avx512f,avx512bw"))) static void Row(const float* x, const float* s, uint8_t* y, int64_t C,
+                                                              float scale, float zp) {
+    const __m512 sc = _mm512_set1_ps(scale), z = _mm512_set1_ps(zp);
+    const __m512 lo = _mm512_set1_ps(0.f), hi = _mm512_set1_ps(255.f);
+    int64_t c = 0;
+    for (; c + 16 <= C; c += 16) {
+      __m512 v = _mm512_div_ps(_mm512_mul_ps(_mm512_loadu_ps(x + c), _mm512_loadu_ps(s + c)), sc);
+      v = _mm512_add_ps(_mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), z);
+      v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(y + c), _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(v)));
+    }
+    for (; c < C; ++c) {
+      const float v = x[c] * s[c];
+      y[c] = static_cast<uint8_t>(std::min(std::max(std::nearbyint(v / scale) + zp, 0.f), 255.f));
+    }
+  }
+};
+
+// The QuantizeLinear `index` reads x, written by the oneDNN Mul kernel just added (x = a · c with a float
+// NHWC and c one value per channel) and read by nothing else: replaces that kernel by a
+// ChannelMulQuantizeKernel.
+Expected<bool> TryFuseChannelMul(PlanBuilder& b, int index, int x, const QParams& p) {
+  auto& kernels = b.plan().kernels;
+  auto* mul = kernels.empty() ? nullptr : dynamic_cast<DnnlKernel*>(kernels.back().get());
+  if (!mul || mul->label != "Mul" || mul->writes != std::vector<int>{x}) return false;
+  const std::string& name = b.V(x).name;
+  std::vector<int> readers = b.graph().Consumers(name);
+  if (b.IsGraphOutput(name) || readers.size() != 1 || readers[0] != index) return false;
+  int a = -1, c = -1;
+  for (const auto& arg : mul->value_args) {
+    if (arg.arg == DNNL_ARG_SRC_0) a = arg.value;
+    if (arg.arg == DNNL_ARG_SRC_1) c = arg.value;
+  }
+  if (a < 0 || c < 0 || mul->reads.size() != 2) return false;
+  const Shape xs = b.V(a).shape;
+  if (xs.size() != 4 || !(b.V(a).md == NhwcDesc(xs, DType::kFloat32)) || b.V(c).blocked ||
+      b.V(c).dtype != DType::kFloat32) {
+    return false;
+  }
+  Shape cs = b.V(c).shape;
+  while (cs.size() < 4) cs.insert(cs.begin(), 1);
+  if (cs != Shape{1, xs[1], 1, 1}) return false;
+  const std::string mul_node = mul->node_name;
+  kernels.pop_back();
+  auto k = std::make_unique<ChannelMulQuantizeKernel>();
+  k->src = a;
+  k->channel_scale = c;
+  k->q = p;
+  k->dst = b.AddValue(b.graph().nodes[index].outputs[0], p.dtype, xs, NhwcDesc(xs, p.dtype));
+  b.V(k->dst).quant = {p.scale, p.zero_point};
+  k->reads = {a, c};
+  k->writes = {k->dst};
+  k->label = "Mul+QuantizeLinear(NHWC)";
+  k->node_name = mul_node;
+  b.AddKernel(std::move(k));
+  return true;
+}
+
 Expected<bool> BuildQuantize(PlanBuilder& b, int index) {
   const ir::Node& node = b.graph().nodes[index];
   QParams p;
@@ -1142,6 +1219,10 @@ Expected<bool> BuildQuantize(PlanBuilder& b, int index) {
   // A float NHWC input (see TryBuildLut) is quantized in place of layout: element-wise, NHWC out.
   const Shape xs = b.V(x).shape;
   const bool nhwc = xs.size() == 4 && b.V(x).md == NhwcDesc(xs, DType::kFloat32);
+  if (nhwc && p.dtype == DType::kUInt8 && HasVbmi()) {
+    ACT_ASSIGN_OR_RETURN(bool fused, TryFuseChannelMul(b, index, x, p));
+    if (fused) return true;
+  }
   if (!nhwc) {
     ACT_ASSIGN_OR_RETURN(x, b.Plain(x));
   }
@@ -1391,6 +1472,13 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi"))) void FloatLookupVbmi(cons
   for (; i < n; ++i) y[i] = table[x[i]];
 }
 
+// y[i] += b[i], 16 floats per step (one float addition each, as the scalar loop).
+__attribute__((target("avx512f"))) void AddRowAvx512(float* y, const float* b, int64_t n) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_add_ps(_mm512_loadu_ps(y + i), _mm512_loadu_ps(b + i)));
+  for (; i < n; ++i) y[i] += b[i];
+}
+
 class FloatLookupKernel : public Kernel {
  public:
   int src = -1, dst = -1;
@@ -1438,7 +1526,11 @@ class FloatLookupKernel : public Kernel {
       for (int64_t r = 0; r < rows; ++r) {
         float* yr = y + r * L;
         Lookup(x + r * L, yr, L);
-        for (int64_t i = 0; i < L; ++i) yr[i] += bias[i];
+        if (HasVbmi()) {
+          AddRowAvx512(yr, bias.data(), L);
+        } else {
+          for (int64_t i = 0; i < L; ++i) yr[i] += bias[i];
+        }
       }
       return Status::Ok();
     }
