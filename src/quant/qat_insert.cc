@@ -345,9 +345,21 @@ Expected<QatGraphInfo> InsertFakeQuant(ir::Graph& graph, const QatOptions& optio
       const QatGraphInfo::Weight& wi = *wit->second;
       const std::string x_scale = input_scale(pre_nodes[i].Input(0));
       if (x_scale.empty()) continue;
+      // The bias: an int32 at sx·sw in the integer kernel when it is a constant over the output channels
+      // (and, for Gemm, alpha = beta = 1); otherwise ORT leaves the node float (no requantization either).
+      const std::string b = h->bias_input >= 0 ? n.Input(h->bias_input) : "";
+      const Tensor* bt = b.empty() ? nullptr : graph.Initializer(b);
+      const Tensor& wt = *graph.Initializer(wi.weight);
+      int64_t channels = 0;  // the node's output channels (qdq_export.cc, OutputChannels)
+      if (n.op_type == "Conv") channels = wt.dim(0);
+      else if (n.op_type == "ConvTranspose") channels = wt.dim(1) * n.GetInt("group", 1);
+      else if (n.op_type == "Gemm") channels = n.GetInt("transB", 0) ? wt.dim(0) : wt.dim(1);
+      const bool int_bias = bt != nullptr && bt->dtype() == DType::kFloat32 && bt->rank() == 1 &&
+                            bt->numel() == channels && channels > 0 && !options.export_options.skip_tensors.count(b) &&
+                            !(n.op_type == "Gemm" && (n.GetFloat("alpha", 1) != 1 || n.GetFloat("beta", 1) != 1));
       // Requantization of the output as the fused kernel computes it: the output point is the node's output,
       // or a Relu / constant Clip right after it that is its only reader (the export's rule).
-      if (options.simulate_fused_kernels && (n.op_type == "Conv" || n.op_type == "Gemm")) {
+      if (options.simulate_fused_kernels && (n.op_type == "Conv" || n.op_type == "Gemm") && (b.empty() || int_bias)) {
         std::string out = pre_nodes[i].outputs.at(0);
         const auto& readers = pre_consumers[out];
         if (!graph_outputs.count(out) && readers.size() == 1) {
@@ -371,19 +383,7 @@ Expected<QatGraphInfo> InsertFakeQuant(ir::Graph& graph, const QatOptions& optio
           }
         }
       }
-      if (h->bias_input < 0) continue;
-      const std::string b = n.Input(h->bias_input);
-      const Tensor* bt = b.empty() ? nullptr : graph.Initializer(b);
-      const Tensor& wt = *graph.Initializer(wi.weight);
-      int64_t channels = 0;  // the node's output channels (qdq_export.cc, OutputChannels)
-      if (n.op_type == "Conv") channels = wt.dim(0);
-      else if (n.op_type == "ConvTranspose") channels = wt.dim(1) * n.GetInt("group", 1);
-      else if (n.op_type == "Gemm") channels = n.GetInt("transB", 0) ? wt.dim(0) : wt.dim(1);
-      if (bt == nullptr || bt->dtype() != DType::kFloat32 || bt->rank() != 1 || bt->numel() != channels ||
-          channels == 0 || options.export_options.skip_tensors.count(b)) {
-        continue;
-      }
-      if (n.op_type == "Gemm" && (n.GetFloat("alpha", 1) != 1 || n.GetFloat("beta", 1) != 1)) continue;
+      if (!int_bias) continue;
       const bool conv = n.op_type == "Conv" || n.op_type == "ConvTranspose";
       const bool stored_int32 = !conv || (options.export_options.quantize_conv_bias &&
                                           !options.export_options.compact_conv_weights);
