@@ -30,6 +30,9 @@ struct SessionOptions {
   std::string backend = "onednn";
   int threads = 1;        // OpenMP threads for this session's runs (0: leave the process default)
   bool profile = false;   // time each kernel; read with Session::Profile()
+  // With profile: one profile entry per kernel (node name, shapes, weight shape, implementation) instead of
+  // one per op type (`bench --profile-kernels`).
+  bool profile_per_kernel = false;
 };
 
 // Time spent per op type over the runs since the last ResetProfile(), when SessionOptions::profile is set.

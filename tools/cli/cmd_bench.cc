@@ -203,14 +203,11 @@ Status RunBench(const BenchOptions& o) {
   for (int i = 0; i < o.runs; ++i) {
     for (Subject& s : subjects) ACT_RETURN_IF_ERROR(TimedRun(s, o.clock == "cpu"));
   }
-  if (o.profile_kernels > 0) {
-    // Read by the oneDNN backend when it plans a profiled session: one profile entry per kernel.
-    setenv("ACT_PROFILE_KERNELS", "1", 1);
-  }
   if (o.profile || o.profile_kernels > 0) {
     // Profiling times every kernel separately (with a stream wait each), so it runs apart from the timing.
     for (Subject& s : subjects) {
       session_options.profile = true;
+      session_options.profile_per_kernel = o.profile_kernels > 0;
       ACT_ASSIGN_OR_RETURN(auto profiled, runtime::Session::Create(s.path, session_options));
       for (int i = 0; i < warmup; ++i) {
         auto out = profiled->Run(s.inputs);

@@ -37,7 +37,7 @@ void Dump(const onednn::Plan& plan) {
   std::fprintf(stderr, "arena: %zu bytes\n", plan.arena_bytes());
 }
 
-// ACT_PROFILE_KERNELS=1 (set by `bench --profile-kernels`): the profile lists every kernel on its own,
+// SessionOptions::profile_per_kernel (`bench --profile-kernels`): the profile lists every kernel on its own,
 // with the shapes it reads and writes, a convolution's weight shape (groups, kernel size) and oneDNN's
 // implementation name.
 std::string Dims(const dnnl_memory_desc_t* md) {
@@ -112,7 +112,7 @@ class OnednnBackend : public Backend {
         ACT_LOG(kInfo, "onednn: planned " << fresh->kernels.size() << " kernels, arena " << fresh->arena_bytes() / 1024
                                            << " KiB for inputs " << signature);
         if (std::getenv("ACT_RUNTIME_DUMP")) Dump(*fresh);
-        if (options_.profile && std::getenv("ACT_PROFILE_KERNELS")) DescribeKernels(*fresh);
+        if (options_.profile && options_.profile_per_kernel) DescribeKernels(*fresh);
         if (plans_.size() >= kMaxPlans) plans_.pop_front();
         plans_.emplace_back(signature, std::move(fresh));
         plan = plans_.back().second.get();
