@@ -24,12 +24,13 @@ std::string EnvOr(const char* name, const std::string& fallback) {
 }
 std::string SourceDir() { return EnvOr("ACT_SOURCE_DIR", fs::current_path().string()); }
 std::string BuildDir() { return EnvOr("ACT_BINARY_DIR", SourceDir() + "/build"); }
+}  // namespace
+
 std::string ShellQuote(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
 }
-}  // namespace
 
 std::string RepoPath(const std::string& relative) { return (fs::path(SourceDir()) / relative).string(); }
 std::string BinaryPath(const std::string& relative) { return (fs::path(BuildDir()) / relative).string(); }

@@ -20,6 +20,8 @@ std::string SharedDataPath(const std::string& relative);
 std::string OcrModelPath(const std::string& file);
 // A fresh empty folder under the build tree, removed at exit of the test process.
 std::string TempDir(const std::string& name);
+// `s` in single quotes for a shell command line (a quote inside becomes '\'').
+std::string ShellQuote(const std::string& s);
 
 struct CommandResult {
   int exit_code = -1;

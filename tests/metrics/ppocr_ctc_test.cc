@@ -25,12 +25,6 @@ namespace act::metrics {
 namespace {
 namespace fs = std::filesystem;
 
-std::string Quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 std::vector<std::pair<std::string, std::string>> ReadTsv(const std::string& path) {
   std::vector<std::pair<std::string, std::string>> rows;
   std::ifstream in(path);
@@ -53,9 +47,9 @@ TEST(PpOcrCtcTest, ExactMatchAndCerAgreeWithOcrEvalJs) {
   // 1. Inputs.
   const std::string work = act::test::TempDir("ppocr_ctc");
   const std::string npy_dir = work + "/npy", batch_dir = work + "/batch", outputs_dir = work + "/outputs";
-  auto prep = act::test::RunCommand("/usr/bin/python3 " + Quote(act::test::RepoPath("scripts/fixtures/ocr_preprocess.py")) +
-                                    " --list " + Quote(act::test::RepoPath("examples/ocr_lines/labels.tsv")) +
-                                    " --out " + Quote(npy_dir));
+  auto prep = act::test::RunCommand("/usr/bin/python3 " + act::test::ShellQuote(act::test::RepoPath("scripts/fixtures/ocr_preprocess.py")) +
+                                    " --list " + act::test::ShellQuote(act::test::RepoPath("examples/ocr_lines/labels.tsv")) +
+                                    " --out " + act::test::ShellQuote(npy_dir));
   if (prep.exit_code != 0) GTEST_SKIP() << "ocr_preprocess.py failed (needs /usr/bin/python3 with numpy, PIL): " << prep.err;
   const auto rows = ReadTsv(npy_dir + "/list.tsv");
   ASSERT_EQ(rows.size(), 260u);
@@ -66,9 +60,9 @@ TEST(PpOcrCtcTest, ExactMatchAndCerAgreeWithOcrEvalJs) {
   }
 
   // 2. ORT outputs, then our metrics.
-  auto run = act::test::RunCommand("node " + Quote(act::test::RepoPath("tests/ort/run.js")) + " --model " +
-                                   Quote(model) + " --batch-dir " + Quote(batch_dir) + " --output-dir " +
-                                   Quote(outputs_dir));
+  auto run = act::test::RunCommand("node " + act::test::ShellQuote(act::test::RepoPath("tests/ort/run.js")) + " --model " +
+                                   act::test::ShellQuote(model) + " --batch-dir " + act::test::ShellQuote(batch_dir) + " --output-dir " +
+                                   act::test::ShellQuote(outputs_dir));
   ASSERT_EQ(run.exit_code, 0) << run.err;
   std::vector<Tensor> outputs;
   for (const auto& [file, text] : rows) {
@@ -124,9 +118,9 @@ TEST(PpOcrCtcTest, ExactMatchAndCerAgreeWithOcrEvalJs) {
 
   // 3. The independent computation.
   const std::string predictions = work + "/predictions.tsv";
-  auto node = act::test::RunCommand("node " + Quote(act::test::RepoPath("tests/ort/ocr_eval.js")) + " --model " +
-                                    Quote(model) + " --npy-dir " + Quote(npy_dir) + " --dict " + Quote(keys) +
-                                    " --predictions " + Quote(predictions));
+  auto node = act::test::RunCommand("node " + act::test::ShellQuote(act::test::RepoPath("tests/ort/ocr_eval.js")) + " --model " +
+                                    act::test::ShellQuote(model) + " --npy-dir " + act::test::ShellQuote(npy_dir) + " --dict " + act::test::ShellQuote(keys) +
+                                    " --predictions " + act::test::ShellQuote(predictions));
   ASSERT_EQ(node.exit_code, 0) << node.err;
   std::smatch m;
   ASSERT_TRUE(std::regex_search(node.out, m, std::regex(R"(exact_match=([0-9.]+) cer=([0-9.]+) n=(\d+))"))) << node.out;

@@ -29,44 +29,20 @@
 #include "exec/runner.h"
 #include "ir/onnx_io.h"
 #include "quant/qat_ops.h"
+#include "qat/fastestdet_fixture.h"
 #include "test_support.h"
 
 namespace act::test {
 namespace {
 namespace fs = std::filesystem;
 
-std::string Quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-config::DatasetConfig Coco128(const std::string& images, const std::string& annotations) {
-  config::DatasetConfig c;
-  c.type = "coco";
-  c.key_path = "test";
-  c.input_name = "input.1";
-  c.images = images;
-  c.annotations = annotations;
-  config::TransformConfig resize, color, normalize;
-  resize.kind = config::TransformConfig::Kind::kResize;
-  resize.size = {352, 352};
-  resize.mode = "stretch";
-  color.kind = config::TransformConfig::Kind::kColor;
-  color.color = "bgr";
-  normalize.kind = config::TransformConfig::Kind::kNormalize;
-  normalize.scale = 1.0 / 255;
-  c.transforms = {resize, color, normalize};
-  return c;
-}
-
 // ORT over BATCH/<i>/input.1.npy: every output of every run, by name.
 Expected<std::vector<std::map<std::string, Tensor>>> RunOrtImages(const std::string& model,
                                                                   const std::string& batch_dir, size_t n,
                                                                   const std::string& out_dir, const std::string& opt) {
   fs::remove_all(out_dir);
-  auto run = RunCommand("node " + Quote(RepoPath("tests/ort/run.js")) + " --model " + Quote(model) + " --batch-dir " +
-                        Quote(batch_dir) + " --output-dir " + Quote(out_dir) + " --threads 1 --opt " + opt);
+  auto run = RunCommand("node " + ShellQuote(RepoPath("tests/ort/run.js")) + " --model " + ShellQuote(model) + " --batch-dir " +
+                        ShellQuote(batch_dir) + " --output-dir " + ShellQuote(out_dir) + " --threads 1 --opt " + opt);
   if (run.exit_code != 0) return Failure("run.js on " + model + ": " + run.err);
   std::vector<std::map<std::string, Tensor>> outputs;
   for (size_t i = 0; i < n; ++i) {
