@@ -535,7 +535,7 @@ Expected<QatDisResult> RunQatDistillation(const QatDisJob& job) {
                                " PACT thresholds kept as Clip (the quantizer range exceeded them)");
   }
   for (const auto& k : exported.export_result.kept_float) {
-    result.decisions.push_back("export kept in FP32 (the simulation quantized its weight): " + k);
+    result.decisions.push_back("export kept in FP32: " + k);  // k says why (e.g. both MatMul operands are activations)
   }
   return result;
 }
