@@ -36,31 +36,6 @@ namespace act::test {
 namespace {
 namespace fs = std::filesystem;
 
-// ORT over BATCH/<i>/input.1.npy: every output of every run, by name.
-Expected<std::vector<std::map<std::string, Tensor>>> RunOrtImages(const std::string& model,
-                                                                  const std::string& batch_dir, size_t n,
-                                                                  const std::string& out_dir, const std::string& opt) {
-  fs::remove_all(out_dir);
-  auto run = RunCommand("node " + ShellQuote(RepoPath("tests/ort/run.js")) + " --model " + ShellQuote(model) + " --batch-dir " +
-                        ShellQuote(batch_dir) + " --output-dir " + ShellQuote(out_dir) + " --threads 1 --opt " + opt);
-  if (run.exit_code != 0) return Failure("run.js on " + model + ": " + run.err);
-  std::vector<std::map<std::string, Tensor>> outputs;
-  for (size_t i = 0; i < n; ++i) {
-    char name[32];
-    std::snprintf(name, sizeof(name), "%04d", static_cast<int>(i));
-    const std::string dir = out_dir + "/" + name;
-    ACT_ASSIGN_OR_RETURN(std::string index, ReadFileToString(dir + "/outputs.json"));
-    std::map<std::string, Tensor> m;
-    const auto files = nlohmann::json::parse(index);
-    for (auto it = files.begin(); it != files.end(); ++it) {
-      ACT_ASSIGN_OR_RETURN(Tensor t, ReadNpy(dir + "/" + it.value().get<std::string>()));
-      m[it.key()] = std::move(t);
-    }
-    outputs.push_back(std::move(m));
-  }
-  return outputs;
-}
-
 int64_t Grid(float x, float s, float z, float qmin, float qmax) {
   return static_cast<int64_t>(std::clamp(std::nearbyint(x / s) + z, qmin, qmax));
 }
@@ -218,11 +193,11 @@ TEST(QatParityFastestDet, SimulatedMatchesExportTensorByTensor) {
     ASSERT_TRUE(ir::SaveModel(sim, work + "/simulated.onnx").ok());
     std::cout << "files in " << work << "\n";
   }
-  auto unfused = RunOrtImages(probed_path, batch_dir, n, work + "/out_unfused", "disabled");
+  auto unfused = RunOrtImages(probed_path, batch_dir, n, work + "/out_unfused", "disabled", 1);
   ASSERT_TRUE(unfused.ok()) << unfused.status().message();
-  auto fused = RunOrtImages(qat_path, batch_dir, n, work + "/out_fused", "all");
+  auto fused = RunOrtImages(qat_path, batch_dir, n, work + "/out_fused", "all", 1);
   ASSERT_TRUE(fused.ok()) << fused.status().message();
-  auto plain = RunOrtImages(qat_path, batch_dir, n, work + "/out_plain", "disabled");
+  auto plain = RunOrtImages(qat_path, batch_dir, n, work + "/out_plain", "disabled", 1);
   ASSERT_TRUE(plain.ok()) << plain.status().message();
 
   auto runner = exec::Runner::Create(sim);
@@ -324,7 +299,7 @@ TEST(QatParityFastestDet, SimulatedMatchesExportTensorByTensor) {
     cut.outputs.push_back(ir::ValueInfo{p.ort_q, DType::kFloat32, std::nullopt});
     const std::string path = work + "/fused_probe.onnx";
     ASSERT_TRUE(ir::SaveModel(cut, path).ok());
-    auto f = RunOrtImages(path, batch_dir, n, work + "/out_fused_probe", "all");
+    auto f = RunOrtImages(path, batch_dir, n, work + "/out_fused_probe", "all", 1);
     ASSERT_TRUE(f.ok()) << f.status().message();
     int64_t differ = 0, differ_unfused = 0, total = 0;
     double max_abs = 0;
