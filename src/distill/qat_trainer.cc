@@ -245,16 +245,29 @@ Expected<QatDisResult> RunQatDistillation(const QatDisJob& job) {
                         " on the eval data (more than 0.05 apart): the eval data, its preprocessing or the metric is "
                         "probably wrong — check Global.eval_data and Global.eval before training");
   }
-  // 2. Fold.
-  ir::Graph folded = DeepCopy(fp32);
-  ACT_ASSIGN_OR_RETURN(bool bn, ir::FoldBatchNorm(folded));
-  ACT_ASSIGN_OR_RETURN(bool affine, ir::FoldAffine(folded));
-  if (bn || affine) ACT_RETURN_IF_ERROR(ir::InferShapes(folded, "folded model"));
+  // 2. Fold (or take the PTQ start's folded graph).
+  const bool from_ptq = job.quant.quant_post_first && job.ptq_start.has_value();
+  ir::Graph folded = DeepCopy(from_ptq ? job.ptq_start->prepared : fp32);
+  if (!from_ptq) {
+    ACT_ASSIGN_OR_RETURN(bool bn, ir::FoldBatchNorm(folded));
+    ACT_ASSIGN_OR_RETURN(bool affine, ir::FoldAffine(folded));
+    if (bn || affine) ACT_RETURN_IF_ERROR(ir::InferShapes(folded, "folded model"));
+  }
   ACT_ASSIGN_OR_RETURN(quant::QatOptions options, QatOptionsFrom(job.quant, job.deploy_hardware, folded));
 
   // 3. quant_post_first.
   std::optional<quant::CalibrationTable> initial;
-  if (job.quant.quant_post_first) {
+  if (from_ptq) {
+    const QatDisJob::PtqStart& start = *job.ptq_start;
+    initial = start.table;
+    options.export_options.float_nodes.insert(start.float_nodes.begin(), start.float_nodes.end());
+    result.ptq_metric = start.metric;
+    result.decisions.push_back("quant_post_first: training starts from " + start.description + " (scores " +
+                               Fixed(start.metric, 4) + "): its folds, biases, activation scales" +
+                               (start.float_nodes.empty() ? std::string()
+                                                          : " and " + std::to_string(start.float_nodes.size()) +
+                                                                " FP32 layers"));
+  } else if (job.quant.quant_post_first) {
     job.reset(0);
     quant::PtqOptions po;
     if (job.quant_post) {  // QuantPost's algorithm and its hist_percent / batch count, when the config has one
@@ -310,7 +323,7 @@ Expected<QatDisResult> RunQatDistillation(const QatDisJob& job) {
   result.decisions.push_back("fake quantization on " + std::to_string(info.weights.size()) + " weights and " +
                              std::to_string(info.activations.size()) + " activations (" +
                              options.activation_observer + (options.use_pact ? ", PACT" : "") + ")");
-  ir::Graph teacher = folded;
+  ir::Graph teacher = from_ptq ? job.ptq_start->teacher : folded;
   if (job.teacher) {
     teacher = DeepCopy(*job.teacher);
     ACT_RETURN_IF_ERROR(ir::Normalize(teacher, "the teacher model"));
@@ -424,6 +437,31 @@ Expected<QatDisResult> RunQatDistillation(const QatDisJob& job) {
     return SaveCheckpoint(checkpoint_path, c);
   };
 
+  std::string last_metric = "-";
+  // Scores the simulated model as it is now; keeps it when it is the best so far; checkpoints.
+  auto evaluate_step = [&]() -> Expected<double> {
+    at::NoGradGuard no_grad;
+    const auto eval_start = std::chrono::steady_clock::now();
+    ACT_ASSIGN_OR_RETURN(ir::Graph g, simulated_graph(nullptr));
+    ACT_ASSIGN_OR_RETURN(double metric, job.evaluate(g, "qat step " + std::to_string(step)));
+    result.evaluations.emplace_back(step, metric);
+    last_metric = Fixed(metric, 4);
+    if (!has_best || better(metric, result.best_metric)) {
+      has_best = true;
+      result.best_metric = metric;
+      result.best_step = step;
+      best = snapshot();
+    }
+    ACT_RETURN_IF_ERROR(save_checkpoint());
+    result.eval_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - eval_start).count();
+    return metric;
+  };
+  // A start from PTQ scales is a candidate too (step 0): training that does not beat it exports it.
+  if (initial && step == 0) {
+    ACT_ASSIGN_OR_RETURN(const double start_metric, evaluate_step());
+    result.decisions.push_back("step 0 (the PTQ start) simulated: " + Fixed(start_metric, 4));
+  }
+
   // 6. Train.
   std::unique_ptr<ProgressBar> bar;
   if (job.progress) bar = std::make_unique<ProgressBar>("qat_dis", total_steps - step);
@@ -431,7 +469,6 @@ Expected<QatDisResult> RunQatDistillation(const QatDisJob& job) {
   const int64_t start_step = step;
   double running_loss = 0;
   int64_t running_n = 0;
-  std::string last_metric = "-";
   bool reached_target = false;
   while (step < total_steps) {
     ACT_ASSIGN_OR_RETURN(std::optional<data::Batch> batch, job.next_batch());
@@ -478,23 +515,10 @@ Expected<QatDisResult> RunQatDistillation(const QatDisJob& job) {
     ++running_n;
     const bool eval_now = step % eval_iter == 0 || step == total_steps;
     if (eval_now) {
-      at::NoGradGuard no_grad;
-      const auto eval_start = std::chrono::steady_clock::now();
-      ACT_ASSIGN_OR_RETURN(ir::Graph g, simulated_graph(nullptr));
-      ACT_ASSIGN_OR_RETURN(double metric, job.evaluate(g, "qat step " + std::to_string(step)));
-      result.evaluations.emplace_back(step, metric);
-      last_metric = Fixed(metric, 4);
-      if (!has_best || better(metric, result.best_metric)) {
-        has_best = true;
-        result.best_metric = metric;
-        result.best_step = step;
-        best = snapshot();
-      }
+      ACT_ASSIGN_OR_RETURN(const double metric, evaluate_step());
       ACT_LOG(kInfo, "qat_dis step " << step << "/" << total_steps << ": loss " << running_loss / running_n
                                      << ", metric " << metric << " (best " << result.best_metric << " at step "
                                      << result.best_step << ")");
-      ACT_RETURN_IF_ERROR(save_checkpoint());
-      result.eval_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - eval_start).count();
       if (train.target_metric && !better(*train.target_metric, metric)) reached_target = true;
     }
     if (bar && (step % std::max<int64_t>(1, train.logging_iter) == 0 || eval_now)) {

@@ -3,8 +3,10 @@
 //   1. Normalise the FP32 model and score it; TrainConfig.origin_metric more than 0.05 away from that score
 //      stops the run (the data, preprocessing or metric is probably wrong).
 //   2. Fold BatchNormalization / per-channel affine into the Conv/Gemm weights (what gets quantized).
-//   3. quant_post_first: PTQ (QuantPost's algo and batch_nums; default hist on 10 batches) gives the
-//      starting activation scales (and the PTQ score, for comparison).
+//   3. quant_post_first: the training starts from the PTQ the pipeline chose when there is one (ptq_start:
+//      its graph, corrected biases, scales, FP32 layers; step 0 is scored like every eval step, so the best
+//      model can't be worse than the start as the simulation scores it); otherwise a PTQ here (QuantPost's
+//      algo and batch_nums; default hist on 10 batches) gives the starting activation scales.
 //   4. Student = fake-quant graph (quant/qat_insert.h); teacher = the folded FP32 graph kept untouched in
 //      memory (or the model teacher_model_dir names). Both are cut at the distillation values
 //      (distill_pairs.h), so post-processing never runs while training.
@@ -21,6 +23,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,6 +42,17 @@ struct QatDisJob {
   std::optional<ir::Graph> teacher;       // another teacher (teacher_model_dir); empty: fp32 is the teacher
   config::QuantAwareConfig quant;
   std::optional<config::QuantPostConfig> quant_post;  // quant_post_first's PTQ settings (default: hist, 10 batches)
+  // quant_post_first from a PTQ the pipeline already chose (its folds, corrected biases, scales and FP32
+  // layers): the training starts from exactly that model instead of running its own PTQ.
+  struct PtqStart {
+    ir::Graph prepared;                   // the FP32 graph the PTQ quantized (biases corrected)
+    ir::Graph teacher;                    // the same graph before bias correction (exact FP32)
+    quant::CalibrationTable table;
+    std::set<std::string> float_nodes;    // quantizable nodes the PTQ kept in FP32
+    double metric = 0;
+    std::string description;
+  };
+  std::optional<PtqStart> ptq_start;
   config::DistillationConfig distillation;
   config::TrainConfig train;
   std::string deploy_hardware = "x86_vnni";

@@ -81,6 +81,7 @@ Expected<PtqCandidate> BuildCandidate(Context& context, const PtqRecipe& recipe)
   ACT_ASSIGN_OR_RETURN(candidate.table,
                        context.statistics->Table(recipe.algo, recipe.hist_percent, recipe.batch_num));
   ACT_ASSIGN_OR_RETURN(candidate.graph, context.quantizer->Export(candidate.table, recipe.settings));
+  candidate.prepared = context.quantizer->prepared();
   if (recipe.bias_correct) {
     const int64_t batches = context.statistics->EffectiveBatches(recipe.batch_num);
     std::vector<data::Batch> used = FirstBatches(*context.calibration, batches);
@@ -91,6 +92,7 @@ Expected<PtqCandidate> BuildCandidate(Context& context, const PtqRecipe& recipe)
     if (corrected.corrected_nodes > 0) {
       ACT_ASSIGN_OR_RETURN(candidate.graph,
                            context.quantizer->Export(candidate.table, recipe.settings, &corrected.prepared));
+      candidate.prepared = std::move(corrected.prepared);
     }
   }
   return candidate;

@@ -30,6 +30,7 @@ struct PtqCandidate {
   PtqRecipe recipe;
   quant::CalibrationTable table;
   ir::Graph graph;               // the QDQ graph
+  ir::Graph prepared;            // the FP32 graph it quantizes (the Quantizer's, with corrected biases)
   int corrected_nodes = 0;       // bias correction
 };
 

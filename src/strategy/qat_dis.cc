@@ -54,6 +54,20 @@ Expected<ir::Graph> QatDisStrategy::Run(Context& context) {
     ACT_ASSIGN_OR_RETURN(ir::Graph teacher, ir::LoadModel(path));
     job.teacher = std::move(teacher);
   }
+  // quant_post_first: start from the PTQ the pipeline chose (quant_post / ptq_hpo ran first), rebuilt from its
+  // recipe, so the training begins at that model's score rather than at a PTQ of its own.
+  if (job.quant.quant_post_first && context.best_ptq && context.best_ptq->recipe) {
+    const PtqRecipe& recipe = *context.best_ptq->recipe;
+    ACT_ASSIGN_OR_RETURN(PtqCandidate candidate, BuildCandidate(context, recipe));
+    distill::QatDisJob::PtqStart start;
+    start.prepared = std::move(candidate.prepared);
+    start.teacher = context.quantizer->prepared();
+    start.table = std::move(candidate.table);
+    start.float_nodes = recipe.settings.skip_nodes;
+    start.metric = context.best_ptq->metric;
+    start.description = "the best PTQ so far (" + recipe.algo + (recipe.bias_correct ? ", bias correction" : "") + ")";
+    job.ptq_start = std::move(start);
+  }
   // 1. The training stream over the in-memory batches: epoch e is the order shuffled with seed e.
   auto batches = context.calibration;
   if (!batches || batches->empty()) return InvalidInput("qat_dis: no training data (Global.train_data)");

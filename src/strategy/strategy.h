@@ -52,6 +52,7 @@ struct Context {
   bool resume = false;                          // training strategies continue from their checkpoint
   Report* report = nullptr;
   Outcome outcome;                              // set by the strategy that just ran
+  std::optional<Outcome> best_ptq;              // the best outcome with a PTQ recipe so far (QAT starts there)
 
   double Loss(double metric) const { return scorer->Loss(fp32_metric, metric); }
   double budget() const { return config->global.max_metric_loss; }

@@ -1,6 +1,7 @@
 // `onnx-act compress` with QuantAware: bad distillation / training settings stop with a one-line error and
 // exit code 2 (DESIGN.md §5) before any training — wrong origin_metric (the FP32 model is scored first), a node
-// name that does not exist, and an odd-length (teacher, student) pair list.
+// name that does not exist, and an odd-length (teacher, student) pair list. And quant_post_first after a
+// QuantPost section: the training starts from the PTQ model the pipeline chose.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -63,6 +64,36 @@ TEST_F(QatCli, OddPairListIsExit2) {
                       Config(dir, "Distillation: {teacher_model_dir: " + teacher + ", node: [output, output, output]}\n"));
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("even length"), std::string::npos) << r.err;
+}
+
+// The number after `label` in `text` (-1 when absent).
+double NumberAfter(const std::string& text, const std::string& label) {
+  const size_t at = text.find(label);
+  return at == std::string::npos ? -1.0 : std::atof(text.c_str() + at + label.size());
+}
+
+TEST_F(QatCli, QuantPostFirstStartsFromTheChosenPtq) {
+  const std::string dir = TempDir("qat_cli_start");
+  std::string path = Config(dir, "QuantPost: {algo: mse, bias_correction: true, batch_size: 32, batch_nums: 2}\n");
+  {
+    std::ifstream in(path);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string from = "QuantAware: {weight_bits: 4}";
+    text.replace(text.find(from), from.size(), "QuantAware: {quant_post_first: true}");
+    std::ofstream(path) << text;
+  }
+  auto r = RunOnnxAct("compress --quiet --engine onednn --config " + path);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream in(dir + "/out/report.json");
+  const std::string report((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(report.find("training starts from the best PTQ so far (mse, bias correction)"), std::string::npos)
+      << report;
+  // Step 0 is the PTQ model simulated by the executor (fake quantization replaying ORT's fused kernels);
+  // quant_post's score is the exported QDQ file run by the oneDNN runtime: two implementations, one model.
+  const double ptq = NumberAfter(report, "quant_post: top1 ");
+  const double start = NumberAfter(report, "step 0 (the PTQ start) simulated: ");
+  ASSERT_GT(ptq, 0.9) << report;
+  EXPECT_NEAR(start, ptq, 1e-4) << report;
 }
 
 }  // namespace

@@ -186,6 +186,10 @@ TEST(QatFastestDet, EightBitQatKeepsMapAndExportMatchesSimulation) {
   RecordProperty("steps_per_second", std::to_string(r->steps_per_second));
   EXPECT_GE(*qat, *fp32 - 0.005);
   EXPECT_GE(*qat, *ptq - 0.003);
+  // The training itself, not only the PTQ start that step 0 keeps as a candidate.
+  double trained_best = -1;
+  for (const auto& [s, m] : r->evaluations) if (s > 0) trained_best = std::max(trained_best, m);
+  EXPECT_GE(trained_best, *ptq - 0.003);
   // Simulated vs exported, the 0.1 point (0.001). The simulation computes what ORT's default session
   // runs (QLinearConv: int32 bias at sx·sw, requantization acc · sx·sw/sy rounded half to even; QuantizeLinear's
   // rounding of exact ties): measured 0.3249 = 0.3249 and 0.3274 = 0.3274 (tests/qat/qat_parity_fastestdet_test

@@ -141,7 +141,10 @@ TEST_F(QatMnist, FourBitTrainingExportsWhatItSimulated) {
   // ties): measured 2.6e-7 of the largest logit (float rounding of the last Gemm's float output); it was 0.0037
   // before that replay.
   EXPECT_LE(MaxRelativeError(ort->at("output"), sim->at("output")), 1e-5);
-  EXPECT_GE(r->best_metric, *r->ptq_metric - 0.1);
+  // The training itself (step 0, the PTQ start, is a candidate too).
+  double trained_best = -1;
+  for (const auto& [s, m] : r->evaluations) if (s > 0) trained_best = std::max(trained_best, m);
+  EXPECT_GE(trained_best, *r->ptq_metric - 0.1);
 }
 
 TEST_F(QatMnist, ResumeAfterKillMatchesUninterruptedRun) {
