@@ -456,6 +456,7 @@ Expected<QatDisResult> RunQatDistillation(const QatDisJob& job) {
     result.eval_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - eval_start).count();
     return metric;
   };
+  const auto start = std::chrono::steady_clock::now();  // train_seconds: evaluations included, step 0's too
   // A start from PTQ scales is a candidate too (step 0): training that does not beat it exports it.
   if (initial && step == 0) {
     ACT_ASSIGN_OR_RETURN(const double start_metric, evaluate_step());
@@ -465,7 +466,6 @@ Expected<QatDisResult> RunQatDistillation(const QatDisJob& job) {
   // 6. Train.
   std::unique_ptr<ProgressBar> bar;
   if (job.progress) bar = std::make_unique<ProgressBar>("qat_dis", total_steps - step);
-  const auto start = std::chrono::steady_clock::now();
   const int64_t start_step = step;
   double running_loss = 0;
   int64_t running_n = 0;
