@@ -7,6 +7,7 @@
 
 #include "core/logging.h"
 #include "distill/qat_trainer.h"
+#include "ir/analysis.h"
 #include "ir/onnx_io.h"
 
 namespace act::strategy {
@@ -38,6 +39,32 @@ Expected<std::string> TeacherPath(const config::DistillationConfig& d) {
   return found[0];
 }
 
+// Why the chosen PTQ is not the same quantization as QuantAware's ("" when it is): the training can start
+// from it only when the bits and the quantized nodes agree.
+Expected<std::string> PtqStartMismatch(const Context& context, const config::QuantAwareConfig& qa) {
+  const config::QuantPostConfig qp = context.config->quant_post.value_or(config::QuantPostConfig{});
+  if (qa.weight_bits != qp.weight_bits || qa.activation_bits != qp.activation_bits) {
+    return "QuantAware's bits (weights " + std::to_string(qa.weight_bits) + ", activations " +
+           std::to_string(qa.activation_bits) + ") differ from QuantPost's (" + std::to_string(qp.weight_bits) + ", " +
+           std::to_string(qp.activation_bits) + ")";
+  }
+  const ir::Graph& prepared = context.quantizer->prepared();
+  ACT_ASSIGN_OR_RETURN(quant::QatOptions options,
+                       distill::QatOptionsFrom(qa, context.config->global.deploy_hardware, prepared));
+  std::set<std::string> qat_nodes;
+  for (int idx : ir::QuantizableNodes(prepared)) {
+    if (options.export_options.quantize_op_types.count(prepared.nodes[idx].op_type)) {
+      qat_nodes.insert(prepared.nodes[idx].name);
+    }
+  }
+  const std::vector<std::string>& ptq = context.quantizer->quantizable_nodes();
+  if (qat_nodes != std::set<std::string>(ptq.begin(), ptq.end())) {
+    return "QuantAware.quantize_op_types selects " + std::to_string(qat_nodes.size()) + " nodes, QuantPost's " +
+           std::to_string(ptq.size());
+  }
+  return std::string();
+}
+
 }  // namespace
 
 Expected<ir::Graph> QatDisStrategy::Run(Context& context) {
@@ -56,7 +83,14 @@ Expected<ir::Graph> QatDisStrategy::Run(Context& context) {
   }
   // quant_post_first: start from the PTQ the pipeline chose (quant_post / ptq_hpo ran first), rebuilt from its
   // recipe, so the training begins at that model's score rather than at a PTQ of its own.
+  std::string start_mismatch;
   if (job.quant.quant_post_first && context.best_ptq && context.best_ptq->recipe) {
+    ACT_ASSIGN_OR_RETURN(start_mismatch, PtqStartMismatch(context, job.quant));
+  }
+  if (!start_mismatch.empty()) {
+    context.report->decisions.push_back("qat_dis: quant_post_first runs its own PTQ, not from the chosen one: " +
+                                        start_mismatch);
+  } else if (job.quant.quant_post_first && context.best_ptq && context.best_ptq->recipe) {
     const PtqRecipe& recipe = *context.best_ptq->recipe;
     ACT_ASSIGN_OR_RETURN(PtqCandidate candidate, BuildCandidate(context, recipe));
     distill::QatDisJob::PtqStart start;
