@@ -78,9 +78,13 @@ bool PerTensorParams(PlanBuilder& b, const ir::Node& node, QParams* p) {
 }
 
 // `value` is the output of a deferred DequantizeLinear of a per-tensor quantized activation: its
-// quantized value's id and parameters.
+// quantized value's id and parameters. Also when a float reader already made that DequantizeLinear run
+// (MaterializedView): the lowering of this reader must not depend on where the float reader stands in
+// the node order.
 bool QuantizedActivation(PlanBuilder& b, const std::string& value, int* id, QParams* p) {
-  if (const PlanBuilder::QuantizedView* view = b.DeferredView(value)) {
+  const PlanBuilder::QuantizedView* view = b.DeferredView(value);
+  if (!view) view = b.MaterializedView(value);
+  if (view) {
     Expected<int> q = b.Id(view->quantized);
     if (!q.ok()) return false;
     *id = *q;

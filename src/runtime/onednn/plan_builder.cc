@@ -51,6 +51,7 @@ Status PlanBuilder::Materialize(const std::string& value) {
   if (view != views_.end()) {
     const QuantizedView v = view->second;
     views_.erase(view);
+    materialized_[value] = v;
     ACT_ASSIGN_OR_RETURN(int q, Id(v.quantized));
     return AddDequantize(*this, q, v.scale, v.zero_point, value).status();
   }
@@ -66,8 +67,13 @@ Status PlanBuilder::Materialize(const std::string& value) {
       ACT_ASSIGN_OR_RETURN(int q, Id(node.inputs[0]));
       if (scale && scale->numel() == 1 && scale->dtype() == DType::kFloat32 && (node.Input(2).empty() || (zp && zp->numel() == 1)) &&
           IsDnnlDType(V(q).dtype)) {
-        return AddDequantize(*this, q, scale->data<float>()[0], zp ? static_cast<int32_t>(zp->ElementAsDouble(0)) : 0,
-                             node.outputs[0]).status();
+        const float s = scale->data<float>()[0];
+        const int32_t z = zp ? static_cast<int32_t>(zp->ElementAsDouble(0)) : 0;
+        const bool int8 = V(q).dtype == DType::kUInt8 || V(q).dtype == DType::kInt8;
+        if (int8 && s > 0 && !V(q).is_const && (!zp || zp->dtype() == V(q).dtype)) {
+          materialized_[value] = QuantizedView{node.inputs[0], s, z};  // see MaterializedView
+        }
+        return AddDequantize(*this, q, s, z, node.outputs[0]).status();
       }
       return BuildReference(index);
     }

@@ -83,6 +83,15 @@ class PlanBuilder {
     auto it = views_.find(value);
     return it == views_.end() ? nullptr : &it->second;
   }
+  // The quantized source of a per-tensor dequantization (deferred DequantizeLinear or view) that a float
+  // reader already made run. INT8 readers built after that float reader still take the quantized tensor,
+  // so that a quantized value's readers lower the same way whatever the node order (FastestDet's QAT
+  // export put a DQ → Pad → AveragePool reader first: the INT8 convolutions after it ran in float and
+  // rounded differently from ONNX Runtime's QLinearConv).
+  const QuantizedView* MaterializedView(const std::string& value) const {
+    auto it = materialized_.find(value);
+    return it == materialized_.end() ? nullptr : &it->second;
+  }
 
   // Pad(x, zeros on spatial axes) whose only reader is a Conv or an AveragePool is not run: the reader
   // takes x and adds these pads to its own (ONNX order: begins then ends, all axes).
@@ -109,6 +118,7 @@ class PlanBuilder {
   std::map<std::string, PadFold> pad_folds_;
   std::map<std::string, int> lazy_dq_;
   std::map<std::string, QuantizedView> views_;
+  std::map<std::string, QuantizedView> materialized_;  // see MaterializedView
   Status Materialize(const std::string& value);
 };
 
