@@ -44,24 +44,28 @@ Tensor Smooth(const Shape& shape, float lo, float hi) {
 void ExpectParity(const std::string& model, const std::string& input, const Shape& shape, float lo, float hi,
                   double tolerance = 1e-4, bool smooth = false) {
   if (!test::OrtAvailable()) GTEST_SKIP() << "ONNX Runtime (node + onnxruntime-node) is not installed";
-  auto session = Session::Create(model, {"onednn", 1});
-  ASSERT_TRUE(session.ok()) << session.status().message();
   std::map<std::string, Tensor> inputs = {{input, smooth ? Smooth(shape, lo, hi) : Uniform(shape, lo, hi, 1234)}};
-  auto ours = (*session)->Run(inputs);
-  ASSERT_TRUE(ours.ok()) << ours.status().message();
-  // A second run reuses the plan and its buffers: it must give the same numbers.
-  auto again = (*session)->Run(inputs);
-  ASSERT_TRUE(again.ok()) << again.status().message();
   auto ort = test::RunOrt(model, inputs);
   ASSERT_TRUE(ort.ok()) << ort.status().message();
-  ASSERT_EQ(ours->size(), ort->size());
-  for (const auto& [name, ref] : *ort) {
-    ASSERT_TRUE(ours->count(name)) << "missing output " << name;
-    const Tensor& got = ours->at(name);
-    ASSERT_EQ(got.shape(), ref.shape()) << name;
-    const double err = test::MaxRelativeError(got, ref);
-    EXPECT_LE(err, tolerance) << model << " output " << name;
-    EXPECT_EQ(test::MaxRelativeError(again->at(name), got), 0.0) << "second run differs";
+  // One and two threads: with two, the large kernels split their work and the small ones run on the
+  // calling thread alone (Kernel::Threads); both must meet the same tolerance.
+  for (int threads : {1, 2}) {
+    auto session = Session::Create(model, {"onednn", threads});
+    ASSERT_TRUE(session.ok()) << session.status().message();
+    auto ours = (*session)->Run(inputs);
+    ASSERT_TRUE(ours.ok()) << ours.status().message();
+    // A second run reuses the plan and its buffers: it must give the same numbers.
+    auto again = (*session)->Run(inputs);
+    ASSERT_TRUE(again.ok()) << again.status().message();
+    ASSERT_EQ(ours->size(), ort->size());
+    for (const auto& [name, ref] : *ort) {
+      ASSERT_TRUE(ours->count(name)) << "missing output " << name;
+      const Tensor& got = ours->at(name);
+      ASSERT_EQ(got.shape(), ref.shape()) << name;
+      const double err = test::MaxRelativeError(got, ref);
+      EXPECT_LE(err, tolerance) << model << " output " << name << " with " << threads << " thread(s)";
+      EXPECT_EQ(test::MaxRelativeError(again->at(name), got), 0.0) << "second run differs";
+    }
   }
 }
 
@@ -130,6 +134,8 @@ Expected<std::string> QuantizeForTest(const std::string& model, const std::strin
   return path;
 }
 
+constexpr double kTwoThreadTolerance = 0;
+
 void ExpectInt8AsFaithfulAsOrt(const std::string& fp32_model, const std::string& input, const Shape& shape,
                                const std::string& name, double max_vs_ort = -1) {
   if (!test::OrtAvailable()) GTEST_SKIP() << "ONNX Runtime (node + onnxruntime-node) is not installed";
@@ -148,6 +154,15 @@ void ExpectInt8AsFaithfulAsOrt(const std::string& fp32_model, const std::string&
     const double ort_err = test::MaxRelativeError(ort_int8->at(out), ref);
     EXPECT_LE(ours_err, 1.5 * ort_err + 0.01) << name << " output " << out << ": ours " << ours_err << ", ORT " << ort_err;
     if (max_vs_ort >= 0) EXPECT_LE(test::MaxRelativeError(ours->at(out), ort_int8->at(out)), max_vs_ort) << name;
+  }
+  // Two threads (large kernels split, small ones on the calling thread, Kernel::Threads): the integer
+  // kernels give the same bytes whatever the split, the float ones the same sums in the same order.
+  auto two = Session::Create(*int8_model, {"onednn", 2});
+  ASSERT_TRUE(two.ok()) << two.status().message();
+  auto ours2 = (*two)->Run(inputs);
+  ASSERT_TRUE(ours2.ok()) << ours2.status().message();
+  for (const auto& [out, t] : *ours) {
+    EXPECT_LE(test::MaxRelativeError(ours2->at(out), t), kTwoThreadTolerance) << name << " output " << out << " with 2 threads";
   }
 }
 

@@ -308,9 +308,14 @@ Expected<bool> BuildConv(PlanBuilder& b, int index) {
       auto pd = dnnl::convolution_forward::primitive_desc(d, attr, b.engine());
       return std::make_tuple(dnnl::primitive(dnnl::convolution_forward(pd)), pd.src_desc(), pd.weights_desc(), pd.dst_desc());
     };
-    auto [prim, src_md, w_md, dst_md] = make_pd(post.ToDnnl(b));
+    const bool threads = ComputeWorthThreads(NumElements(out_shape) * (C / group) * kvol, false);
+    auto [prim, src_md, w_md, dst_md] = [&] {
+      SingleThreadScope one_thread(!threads);
+      return make_pd(post.ToDnnl(b));
+    }();
     ACT_ASSIGN_OR_RETURN(int src, b.Reordered(x, src_md));
     auto k = std::make_unique<DnnlKernel>();
+    k->threads = threads ? Kernel::Threads::kAll : Kernel::Threads::kOne;
     k->primitive = prim;
     ACT_ASSIGN_OR_RETURN(k->owned_args[DNNL_ARG_WEIGHTS], ReorderConstant(b.engine(), wf.data(), w_plain, w_md));
     ACT_ASSIGN_OR_RETURN(k->owned_args[DNNL_ARG_BIAS], ReorderConstant(b.engine(), bf.data(), b_md, b_md));
@@ -430,8 +435,11 @@ Expected<bool> BuildMatMul(PlanBuilder& b, int index) {
     dnnl::primitive_attr attr;
     attr.set_post_ops(post.ToDnnl(b));
     dnnl::matmul::desc d = bias.empty() ? dnnl::matmul::desc(a_md, w_md, dst_md) : dnnl::matmul::desc(a_md, w_md, b_md, dst_md);
+    const bool threads = ComputeWorthThreads(NumElements(prim_out) * a_md.dims()[a_md.dims().size() - 1], false);
+    SingleThreadScope one_thread(!threads);
     dnnl::matmul::primitive_desc pd(d, attr, b.engine());
     auto k = std::make_unique<DnnlKernel>();
+    k->threads = threads ? Kernel::Threads::kAll : Kernel::Threads::kOne;
     k->primitive = dnnl::matmul(pd);
     k->AddInput(DNNL_ARG_SRC, a, a_md);
     if (w_const) {

@@ -554,9 +554,12 @@ Expected<bool> BuildConvInt8(PlanBuilder& b, int index) {
     for (int64_t d : dilations) dil.push_back(d - 1);
     dnnl::convolution_forward::desc d(prop_kind::forward_inference, algorithm::convolution_direct, src_any, w_any, b_md,
                                       dst_any, memory::dims(strides.begin(), strides.end()), dil, pl, pr);
+    const bool threads = ComputeWorthThreads(NumElements(out_shape) * (C / group) * kernel[0] * kernel[1], true);
+    SingleThreadScope one_thread(!threads);
     dnnl::convolution_forward::primitive_desc pd(d, MakeAttr(b, out, scales, 1 << 1, xq.scale, ws), b.engine());
     ACT_ASSIGN_OR_RETURN(int src, b.Reordered(src_value, pd.src_desc()));
     auto k = std::make_unique<DnnlKernel>();
+    k->threads = threads ? Kernel::Threads::kAll : Kernel::Threads::kOne;
     k->primitive = dnnl::convolution_forward(pd);
     ACT_ASSIGN_OR_RETURN(k->owned_args[DNNL_ARG_WEIGHTS], ReorderConstant(b.engine(), wq->raw_data(), w_plain, pd.weights_desc()));
     ACT_ASSIGN_OR_RETURN(k->owned_args[DNNL_ARG_BIAS], ReorderConstant(b.engine(), bias_acc.data(), b_md, b_md));
@@ -648,9 +651,12 @@ Expected<bool> BuildMatMulInt8(PlanBuilder& b, int index) {
       if (bias_acc.empty()) bias_acc.assign(N, 0.f);
       dnnl::convolution_forward::desc d(prop_kind::forward_inference, algorithm::convolution_direct, src_md, w_any, b_md,
                                         dst_md, {1, 1}, {0, 0}, {0, 0}, {0, 0});
+      const bool threads = ComputeWorthThreads(rows * K * N, true);
+      SingleThreadScope one_thread(!threads);
       dnnl::convolution_forward::primitive_desc pd(d, MakeAttr(b, out, scales, 1 << 1, xq.scale, ws), b.engine());
       ACT_ASSIGN_OR_RETURN(int src, b.Plain(x));
       auto k = std::make_unique<DnnlKernel>();
+      k->threads = threads ? Kernel::Threads::kAll : Kernel::Threads::kOne;
       k->primitive = dnnl::convolution_forward(pd);
       ACT_ASSIGN_OR_RETURN(k->owned_args[DNNL_ARG_WEIGHTS], ReorderConstant(b.engine(), wt.data(), w_plain, pd.weights_desc()));
       ACT_ASSIGN_OR_RETURN(k->owned_args[DNNL_ARG_BIAS], ReorderConstant(b.engine(), bias_acc.data(), b_md, b_md));
@@ -688,9 +694,12 @@ Expected<bool> BuildMatMulInt8(PlanBuilder& b, int index) {
       b_md = PlainDesc(bd, DType::kFloat32);
     }
     dnnl::matmul::desc d = bias_acc.empty() ? dnnl::matmul::desc(a_md, w_any, dst_md) : dnnl::matmul::desc(a_md, w_any, b_md, dst_md);
+    const bool threads = ComputeWorthThreads(NumElements(out_shape) * K, true);
+    SingleThreadScope one_thread(!threads);
     dnnl::matmul::primitive_desc pd(d, MakeAttr(b, out, scales, 1 << (rank - 1), xq.scale, ws), b.engine());
     ACT_ASSIGN_OR_RETURN(int src, b.Plain(x));
     auto k = std::make_unique<DnnlKernel>();
+    k->threads = threads ? Kernel::Threads::kAll : Kernel::Threads::kOne;
     k->primitive = dnnl::matmul(pd);
     ACT_ASSIGN_OR_RETURN(k->owned_args[DNNL_ARG_WEIGHTS], ReorderConstant(b.engine(), wq->raw_data(), w_plain, pd.weights_desc()));
     if (!bias_acc.empty()) {

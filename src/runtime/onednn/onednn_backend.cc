@@ -68,6 +68,7 @@ void DescribeKernels(onednn::Plan& plan) {
         if (name) d += std::string(" [") + name + "]";
       }
     }
+    if (k->threads == onednn::Kernel::Threads::kOne && omp_get_max_threads() > 1) d += " (1 thread)";
     k->detail = d;
   }
   plan.profile_per_kernel = true;

@@ -71,6 +71,39 @@ class Kernel {
   std::string node_name;        // for messages
   std::vector<int> reads, writes;
   std::string detail;           // per-kernel profile only: shapes, weights, oneDNN implementation
+  // Whether Execute may use the session's other threads (see Threading below). kAuto: decided by
+  // Plan::Finalize from the bytes the kernel reads and writes.
+  enum class Threads { kAuto, kOne, kAll };
+  Threads threads = Threads::kAuto;
+};
+
+// Threading at batch 1. Most tensors of a batch-1 model are small, and on a shared 2-core machine a
+// parallel region costs a fork/join (~3 µs with spinning OpenMP threads, ~25 µs with
+// OMP_WAIT_POLICY=passive) and every cache line the other core wrote costs a cross-core transfer (reading
+// 256 KiB written by the other core: 10.5 µs, by the same core: 1.6 µs). A kernel that cannot repay that
+// runs on the calling thread alone (Kernel::Threads::kOne): Plan::Run lowers the OpenMP thread count to 1
+// around it, so neither our `omp parallel` regions nor oneDNN's (which ask omp_get_max_threads) fork.
+// oneDNN's convolution and matmul fix their thread split when the primitive is created: create those
+// inside a SingleThreadScope when they will run on one thread.
+//   - compute (convolution, matmul): all threads when the multiply-accumulates exceed ParallelMacs;
+//   - everything else (memory-bound: element-wise, tables, pooling, reorders, data movement, our depthwise
+//     INT8 convolution): all threads when the bytes read and written exceed kParallelBytes. On PP-OCRv4
+//     rec none of these gained from a second thread (a 40x6625 float softmax, 2.1 MB: 0.99x; u8 tables,
+//     pads, pooling: 0.4–0.8x), while a kernel reading what the other core just wrote pays for the
+//     transfer either way.
+bool ComputeWorthThreads(int64_t macs, bool int8);
+constexpr size_t kParallelBytes = size_t{4} << 20;  // 4 MiB
+
+// While alive (and `active`), the calling thread's OpenMP thread count is 1.
+class SingleThreadScope {
+ public:
+  explicit SingleThreadScope(bool active);
+  ~SingleThreadScope();
+  SingleThreadScope(const SingleThreadScope&) = delete;
+  SingleThreadScope& operator=(const SingleThreadScope&) = delete;
+
+ private:
+  int saved_ = 0;
 };
 
 bool IsDnnlDType(DType dtype);
