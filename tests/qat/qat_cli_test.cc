@@ -1,11 +1,18 @@
 // `onnx-act compress` with QuantAware: bad distillation / training settings stop with a one-line error and
 // exit code 2 (DESIGN.md §5) before any training — wrong origin_metric (the FP32 model is scored first), a node
 // name that does not exist, and an odd-length (teacher, student) pair list. And quant_post_first after a
-// QuantPost section: the training starts from the PTQ model the pipeline chose.
+// QuantPost section: the training starts from the PTQ model the pipeline chose. And a run killed with
+// SIGKILL after its second checkpoint continues with --resume.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <thread>
 
 #include "test_support.h"
 
@@ -94,6 +101,89 @@ TEST_F(QatCli, QuantPostFirstStartsFromTheChosenPtq) {
   const double start = NumberAfter(report, "step 0 (the PTQ start) simulated: ");
   ASSERT_GT(ptq, 0.9) << report;
   EXPECT_NEAR(start, ptq, 1e-4) << report;
+}
+
+// The "step" of the checkpoint's JSON header line (-1 while there is no checkpoint).
+int64_t CheckpointStep(const std::string& path) {
+  std::ifstream in(path);
+  std::string header;
+  if (!in || !std::getline(in, header)) return -1;
+  const size_t at = header.find("\"step\":");
+  return at == std::string::npos ? -1 : std::atoll(header.c_str() + at + 7);
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+TEST_F(QatCli, SigkillAfterSecondCheckpointThenResume) {
+  const std::string dir = TempDir("qat_cli_kill");
+  std::string path = Config(dir, "");
+  {
+    std::string text = ReadAll(path);
+    const std::string from = "TrainConfig: {train_iter: 2, eval_iter: 1}";
+    text.replace(text.find(from), from.size(), "TrainConfig: {train_iter: 120, eval_iter: 30}");
+    const std::string eval = "  eval: {metric: top1}\n";  // 4-bit weights lose ~1.5 points here: a wide budget
+    text.replace(text.find(eval), eval.size(), eval + "  max_metric_loss: 0.1\n");
+    std::ofstream(path) << text;
+  }
+  const std::string command = ShellQuote(OnnxActBinary()) + " compress --quiet --threads 2 --config " + ShellQuote(path);
+  // 1. Start the run, SIGKILL it as soon as its checkpoint holds the 2nd evaluation (step 60).
+  const std::string checkpoint = dir + "/out/qat_checkpoint.bin";
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const std::string shell = "exec " + command + " > " + ShellQuote(dir + "/killed.out") + " 2>&1";
+    execl("/bin/sh", "sh", "-c", shell.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int64_t step_at_kill = -1;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
+  int status = 0;
+  bool exited = false;
+  while (std::chrono::steady_clock::now() < deadline) {
+    step_at_kill = CheckpointStep(checkpoint);
+    if (step_at_kill >= 60) break;
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      exited = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (!exited) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+  }
+  ASSERT_FALSE(exited) << "the run ended before its 2nd checkpoint: " << ReadAll(dir + "/killed.out");
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  ASSERT_GE(step_at_kill, 60);
+  EXPECT_FALSE(std::ifstream(dir + "/out/model.onnx").good()) << "a killed run must not leave a model";
+
+  // 2. Resume: it starts from the checkpoint (at most one eval interval lost) and finishes.
+  auto resumed = RunCommand(command + " --resume");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  const std::string report = ReadAll(dir + "/out/report.json");
+  const double resumed_from = NumberAfter(report, "\"resumed_from_step\": \"");
+  EXPECT_GE(resumed_from, static_cast<double>(step_at_kill)) << report;
+  EXPECT_LT(resumed_from, static_cast<double>(step_at_kill) + 30) << report;
+  EXPECT_NE(report.find("\"steps\": \"120\""), std::string::npos) << report;
+
+  // 3. Against an uninterrupted run of the same config: the same metric within noise (200 eval images, two
+  //    training threads: not bit-reproducible; 1 point = 2 images).
+  const std::string straight_dir = TempDir("qat_cli_straight");
+  std::string text = ReadAll(path);
+  const std::string out_from = "save_dir: " + dir + "/out";
+  text.replace(text.find(out_from), out_from.size(), "save_dir: " + straight_dir + "/out");
+  std::ofstream(straight_dir + "/config.yaml") << text;
+  auto straight = RunOnnxAct("compress --quiet --threads 2 --config " + ShellQuote(straight_dir + "/config.yaml"));
+  ASSERT_EQ(straight.exit_code, 0) << straight.err;
+  const double resumed_int8 = NumberAfter(resumed.out, " int8=");
+  const double straight_int8 = NumberAfter(straight.out, " int8=");
+  std::cout << "killed at checkpoint step " << step_at_kill << ", resumed from " << resumed_from << "; INT8 top-1 "
+            << resumed_int8 << " resumed vs " << straight_int8 << " uninterrupted\n";
+  ASSERT_GT(straight_int8, 0.9);
+  EXPECT_NEAR(resumed_int8, straight_int8, 0.01);
 }
 
 }  // namespace
