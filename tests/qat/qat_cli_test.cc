@@ -13,6 +13,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "test_support.h"
 
@@ -34,6 +36,18 @@ std::string Config(const std::string& dir, const std::string& extra) {
   return path;
 }
 
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Rewrites the file at `path` with each `from` replaced by its `to` (the config variants of the tests below).
+void Edit(const std::string& path, const std::vector<std::pair<std::string, std::string>>& edits) {
+  std::string text = ReadAll(path);
+  for (const auto& [from, to] : edits) text.replace(text.find(from), from.size(), to);
+  std::ofstream(path) << text;
+}
+
 class QatCli : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -44,13 +58,8 @@ class QatCli : public ::testing::Test {
 TEST_F(QatCli, WrongOriginMetricIsExit2) {
   const std::string dir = TempDir("qat_cli_origin");
   const std::string path = Config(dir, "");  // the FP32 model scores ~0.98; origin_metric 0.5 is far off
-  {
-    std::ifstream in(path);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const std::string from = "TrainConfig: {train_iter: 2, eval_iter: 1}";
-    text.replace(text.find(from), from.size(), "TrainConfig: {train_iter: 2, eval_iter: 1, origin_metric: 0.5}");
-    std::ofstream(path) << text;
-  }
+  Edit(path, {{"TrainConfig: {train_iter: 2, eval_iter: 1}",
+               "TrainConfig: {train_iter: 2, eval_iter: 1, origin_metric: 0.5}"}});
   auto r = RunOnnxAct("compress --quiet --config " + path);
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("origin_metric"), std::string::npos) << r.err;
@@ -82,17 +91,10 @@ double NumberAfter(const std::string& text, const std::string& label) {
 TEST_F(QatCli, QuantPostFirstStartsFromTheChosenPtq) {
   const std::string dir = TempDir("qat_cli_start");
   std::string path = Config(dir, "QuantPost: {algo: mse, bias_correction: true, batch_size: 32, batch_nums: 2}\n");
-  {
-    std::ifstream in(path);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const std::string from = "QuantAware: {weight_bits: 4}";
-    text.replace(text.find(from), from.size(), "QuantAware: {quant_post_first: true}");
-    std::ofstream(path) << text;
-  }
+  Edit(path, {{"QuantAware: {weight_bits: 4}", "QuantAware: {quant_post_first: true}"}});
   auto r = RunOnnxAct("compress --quiet --engine onednn --config " + path);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  std::ifstream in(dir + "/out/report.json");
-  const std::string report((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string report = ReadAll(dir + "/out/report.json");
   EXPECT_NE(report.find("training starts from the best PTQ so far (mse, bias correction)"), std::string::npos)
       << report;
   // Step 0 is the PTQ model simulated by the executor (fake quantization replaying ORT's fused kernels);
@@ -112,22 +114,12 @@ int64_t CheckpointStep(const std::string& path) {
   return at == std::string::npos ? -1 : std::atoll(header.c_str() + at + 7);
 }
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 TEST_F(QatCli, SigkillAfterSecondCheckpointThenResume) {
   const std::string dir = TempDir("qat_cli_kill");
   std::string path = Config(dir, "");
-  {
-    std::string text = ReadAll(path);
-    const std::string from = "TrainConfig: {train_iter: 2, eval_iter: 1}";
-    text.replace(text.find(from), from.size(), "TrainConfig: {train_iter: 120, eval_iter: 30}");
-    const std::string eval = "  eval: {metric: top1}\n";  // 4-bit weights lose ~1.5 points here: a wide budget
-    text.replace(text.find(eval), eval.size(), eval + "  max_metric_loss: 0.1\n");
-    std::ofstream(path) << text;
-  }
+  // 4-bit weights lose ~1.5 points here: a wide budget.
+  Edit(path, {{"TrainConfig: {train_iter: 2, eval_iter: 1}", "TrainConfig: {train_iter: 120, eval_iter: 30}"},
+              {"  eval: {metric: top1}\n", "  eval: {metric: top1}\n  max_metric_loss: 0.1\n"}});
   const std::string command = ShellQuote(OnnxActBinary()) + " compress --quiet --threads 2 --config " + ShellQuote(path);
   // 1. Start the run, SIGKILL it as soon as its checkpoint holds the 2nd evaluation (step 60).
   const std::string checkpoint = dir + "/out/qat_checkpoint.bin";
@@ -172,10 +164,8 @@ TEST_F(QatCli, SigkillAfterSecondCheckpointThenResume) {
   // 3. Against an uninterrupted run of the same config: the same metric within noise (200 eval images, two
   //    training threads: not bit-reproducible; 1 point = 2 images).
   const std::string straight_dir = TempDir("qat_cli_straight");
-  std::string text = ReadAll(path);
-  const std::string out_from = "save_dir: " + dir + "/out";
-  text.replace(text.find(out_from), out_from.size(), "save_dir: " + straight_dir + "/out");
-  std::ofstream(straight_dir + "/config.yaml") << text;
+  std::ofstream(straight_dir + "/config.yaml") << ReadAll(path);
+  Edit(straight_dir + "/config.yaml", {{"save_dir: " + dir + "/out", "save_dir: " + straight_dir + "/out"}});
   auto straight = RunOnnxAct("compress --quiet --threads 2 --config " + ShellQuote(straight_dir + "/config.yaml"));
   ASSERT_EQ(straight.exit_code, 0) << straight.err;
   const double resumed_int8 = NumberAfter(resumed.out, " int8=");
