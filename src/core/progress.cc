@@ -42,13 +42,13 @@ void ProgressBar::Draw(bool final) {
   const auto now = std::chrono::steady_clock::now();
   const double elapsed = std::chrono::duration<double>(now - start_).count();
   const double fraction = total_ > 0 ? static_cast<double>(done_) / total_ : 1.0;
+  const double left = fraction > 0 ? elapsed * (1 - fraction) / fraction : 0;
   if (tty_) {
     if (!final && now - last_draw_ < std::chrono::milliseconds(200)) return;
     last_draw_ = now;
     const int width = 30, filled = static_cast<int>(fraction * width);
     std::string bar(filled, '#');
     bar += std::string(width - filled, '.');
-    const double left = fraction > 0 ? elapsed * (1 - fraction) / fraction : 0;
     std::fprintf(stderr, "\r%s [%s] %lld/%lld %s elapsed %s left %s%s", label_.c_str(), bar.c_str(),
                  static_cast<long long>(done_), static_cast<long long>(total_), suffix_.c_str(),
                  FormatSeconds(elapsed).c_str(), FormatSeconds(left).c_str(), final ? "\n" : "");
@@ -58,8 +58,10 @@ void ProgressBar::Draw(bool final) {
     if (!final && decile == last_decile_) return;
     if (final && last_decile_ == 10) return;
     last_decile_ = final ? 10 : decile;
-    std::fprintf(stderr, "%s %lld/%lld %s (%s)\n", label_.c_str(), static_cast<long long>(done_),
-                 static_cast<long long>(total_), suffix_.c_str(), FormatSeconds(elapsed).c_str());
+    // Logs (no terminal): a line per tenth, with the time left until the last one.
+    const std::string left_text = final || fraction >= 1 ? "" : ", " + FormatSeconds(left) + " left";
+    std::fprintf(stderr, "%s %lld/%lld %s (%s%s)\n", label_.c_str(), static_cast<long long>(done_),
+                 static_cast<long long>(total_), suffix_.c_str(), FormatSeconds(elapsed).c_str(), left_text.c_str());
   }
 }
 
