@@ -199,7 +199,7 @@ Expected<Report> RunPipeline(const Options& options) {
     const double loss = context.Loss(context.outcome.metric);
     report.decisions.push_back(name + ": " + scorer->metric_name() + " " + Fmt(context.outcome.metric) + ", loss " +
                                Fmt(loss) + " (budget " + Fmt(context.budget()) + ")");
-    if (context.outcome.recipe && (!context.best_ptq || loss < context.Loss(context.best_ptq->metric))) {
+    if (context.outcome.prepared && (!context.best_ptq || loss < context.Loss(context.best_ptq->metric))) {
       context.best_ptq = context.outcome;
     }
     if (!best_graph || loss < context.Loss(best.metric)) {

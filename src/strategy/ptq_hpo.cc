@@ -133,6 +133,7 @@ Expected<ir::Graph> PtqHpoStrategy::Run(Context& context) {
   context.outcome.params = context.report->trials[best_trial].params;
   context.outcome.calibration = best->table;
   context.outcome.recipe = best->recipe;
+  context.outcome.prepared = best->prepared;
   context.report->decisions.push_back("ptq_hpo: best " + context.report->trials[best_trial].name + " with " +
                                       context.scorer->metric_name() + " " + std::to_string(best_metric));
   return std::move(best->graph);

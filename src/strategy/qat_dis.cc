@@ -65,6 +65,19 @@ Expected<std::string> PtqStartMismatch(const Context& context, const config::Qua
   return std::string();
 }
 
+// The training's start: the PTQ outcome's graph, table and FP32 layers; the teacher is the same folds in FP32.
+distill::QatDisJob::PtqStart PtqStartFrom(const Context& context, const Outcome& ptq) {
+  distill::QatDisJob::PtqStart start;
+  start.prepared = *ptq.prepared;
+  start.teacher = context.quantizer->prepared();
+  start.table = *ptq.calibration;
+  start.float_nodes = ptq.recipe->settings.skip_nodes;
+  start.metric = ptq.metric;
+  start.description =
+      "the best PTQ so far (" + ptq.recipe->algo + (ptq.recipe->bias_correct ? ", bias correction" : "") + ")";
+  return start;
+}
+
 }  // namespace
 
 Expected<ir::Graph> QatDisStrategy::Run(Context& context) {
@@ -81,26 +94,16 @@ Expected<ir::Graph> QatDisStrategy::Run(Context& context) {
     ACT_ASSIGN_OR_RETURN(ir::Graph teacher, ir::LoadModel(path));
     job.teacher = std::move(teacher);
   }
-  // quant_post_first: start from the PTQ the pipeline chose (quant_post / ptq_hpo ran first), rebuilt from its
-  // recipe, so the training begins at that model's score rather than at a PTQ of its own.
-  std::string start_mismatch;
-  if (job.quant.quant_post_first && context.best_ptq && context.best_ptq->recipe) {
-    ACT_ASSIGN_OR_RETURN(start_mismatch, PtqStartMismatch(context, job.quant));
-  }
-  if (!start_mismatch.empty()) {
-    context.report->decisions.push_back("qat_dis: quant_post_first runs its own PTQ, not from the chosen one: " +
-                                        start_mismatch);
-  } else if (job.quant.quant_post_first && context.best_ptq && context.best_ptq->recipe) {
-    const PtqRecipe& recipe = *context.best_ptq->recipe;
-    ACT_ASSIGN_OR_RETURN(PtqCandidate candidate, BuildCandidate(context, recipe));
-    distill::QatDisJob::PtqStart start;
-    start.prepared = std::move(candidate.prepared);
-    start.teacher = context.quantizer->prepared();
-    start.table = std::move(candidate.table);
-    start.float_nodes = recipe.settings.skip_nodes;
-    start.metric = context.best_ptq->metric;
-    start.description = "the best PTQ so far (" + recipe.algo + (recipe.bias_correct ? ", bias correction" : "") + ")";
-    job.ptq_start = std::move(start);
+  // quant_post_first: start from the PTQ the pipeline chose (quant_post / ptq_hpo ran first), so the training
+  // begins at that model's score rather than at a PTQ of its own.
+  if (job.quant.quant_post_first && context.best_ptq) {
+    ACT_ASSIGN_OR_RETURN(const std::string mismatch, PtqStartMismatch(context, job.quant));
+    if (mismatch.empty()) {
+      job.ptq_start = PtqStartFrom(context, *context.best_ptq);
+    } else {
+      context.report->decisions.push_back("qat_dis: quant_post_first runs its own PTQ, not from the chosen one: " +
+                                          mismatch);
+    }
   }
   // 1. The training stream over the in-memory batches: epoch e is the order shuffled with seed e.
   auto batches = context.calibration;

@@ -50,6 +50,7 @@ Expected<ir::Graph> QuantPostStrategy::Run(Context& context) {
   context.outcome.params = context.report->trials.back().params;
   context.outcome.calibration = candidate.table;
   context.outcome.recipe = candidate.recipe;
+  context.outcome.prepared = candidate.prepared;
   ACT_LOG(kInfo, "quant_post: " << context.scorer->metric_name() << " " << metric << " (FP32 "
                                 << context.fp32_metric << ")");
   return std::move(candidate.graph);

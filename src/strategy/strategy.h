@@ -31,6 +31,7 @@ struct Outcome {
   std::map<std::string, std::string> params;
   std::optional<quant::CalibrationTable> calibration;
   std::optional<PtqRecipe> recipe;      // PTQ strategies: how to rebuild the graph (the layer fallback does)
+  std::optional<ir::Graph> prepared;    // PTQ strategies: the FP32 graph it quantized (biases corrected)
   std::vector<std::string> quantized_nodes;
   std::vector<std::string> fp32_nodes;  // "<node>: <why>"
 };
@@ -52,7 +53,7 @@ struct Context {
   bool resume = false;                          // training strategies continue from their checkpoint
   Report* report = nullptr;
   Outcome outcome;                              // set by the strategy that just ran
-  std::optional<Outcome> best_ptq;              // the best outcome with a PTQ recipe so far (QAT starts there)
+  std::optional<Outcome> best_ptq;              // the best PTQ outcome so far (QAT starts there)
 
   double Loss(double metric) const { return scorer->Loss(fp32_metric, metric); }
   double budget() const { return config->global.max_metric_loss; }
