@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "runtime/onednn/dnnl_kernels.h"
+#include "runtime/onednn/fused_float_ops.h"
 #include "runtime/onednn/int8_depthwise.h"
 #include "runtime/onednn/post_ops.h"
 #include "runtime/onednn/reference_ops.h"
@@ -1575,6 +1576,10 @@ Expected<int> AddDequantizeWithBias(PlanBuilder& b, int quantized, const QParams
     return Internal("dequantizing '" + v.name + "' with a bias: expected a plain tensor whose last axis has " +
                     std::to_string(bias.numel()) + " elements");
   }
+  // A Softmax over the last axis as the only reader: one kernel from the bytes (fused_float_ops.h).
+  ACT_ASSIGN_OR_RETURN(int softmax, TryAddDequantizeBiasSoftmax(b, quantized, q.scale, q.zero_point,
+                                                                 q.dtype == DType::kInt8, bias, name));
+  if (softmax >= 0) return softmax;
   auto fk = std::make_unique<FloatLookupKernel>();
   for (int i = 0; i < 256; ++i) {
     const int32_t value = q.dtype == DType::kUInt8 ? i : static_cast<int32_t>(static_cast<int8_t>(static_cast<uint8_t>(i)));

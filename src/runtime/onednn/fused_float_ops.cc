@@ -1,0 +1,481 @@
+#include "runtime/onednn/fused_float_ops.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "runtime/onednn/post_ops.h"
+
+// GCC 12 reports the _mm512_undefined_ps() inside its own AVX-512 intrinsics (max, min, scalef, ...) as
+// uninitialized when they are inlined (GCC bug 105593); the warning says nothing about this file.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
+namespace act::runtime::onednn {
+namespace {
+
+bool HasAvx512() {
+  static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                          __builtin_cpu_supports("avx512vl");
+  return has;
+}
+
+// Rows are split over the OpenMP threads only when there is enough work to repay a fork; Plan::Run already
+// lowers the thread count to 1 around kernels it keeps on one thread (plan.h, Threading).
+constexpr int64_t kParallelElements = int64_t{1} << 16;
+
+// Runs row(r) for every row; over the OpenMP threads when there are enough elements. Small inputs do not
+// enter a parallel region at all (even an `if(false)` one costs a call into the runtime).
+template <typename RowFunction>
+void ForRows(int64_t rows, int64_t n, const RowFunction& row) {
+  if (rows > 1 && rows * n >= kParallelElements) {
+#pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < rows; ++r) row(r);
+  } else {
+    for (int64_t r = 0; r < rows; ++r) row(r);
+  }
+}
+
+// ---- the vector exponential ---------------------------------------------------------------------------
+
+// exp(x) = 2^k · exp(r) with k = round(x · log2 e) and r = x − k·ln2, |r| ≤ ln2/2. Cody–Waite: ln2 is split
+// into C1 = 0.693359375 (9 significant bits, so k·C1 is exact for |k| < 2^15) and C2 = ln2 − C1, so r keeps
+// its low bits. exp(r) ≈ c0 + c1·r + … + c5·r⁵, the degree-5 polynomial of least maximum relative error on
+// [−ln2/2, ln2/2] (Lawson iterations; 7.5e-8 before rounding, 2.0e-7 with float32 rounding of every step
+// over x ∈ [−87, 88], simulated; fused_float_ops_test checks < 1e-6). 2^k is applied with vscalefps, which
+// underflows to 0 for large negative k; inputs are clamped to [−104, 88.7] so that −∞ gives 0, not NaN.
+// Cost: 11 vector operations per 16 values (Zen 4 issues one 512-bit FMA per cycle).
+__attribute__((target("avx512f"))) inline __m512 Exp16(__m512 x) {
+  x = _mm512_max_ps(x, _mm512_set1_ps(-104.f));
+  x = _mm512_min_ps(x, _mm512_set1_ps(88.7f));
+  const __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(k, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(8.297654800e-03f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.191538319e-02f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.666757464e-01f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.999889433e-01f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(9.999997020e-01f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.000000119e+00f));
+  return _mm512_scalef_ps(p, k);
+}
+
+// Horizontal sum and maximum of the 16 lanes (shuffle trees).
+__attribute__((target("avx512f"))) inline float SumLanes(__m512 v) { return _mm512_reduce_add_ps(v); }
+__attribute__((target("avx512f"))) inline float MaxLanes(__m512 v) { return _mm512_reduce_max_ps(v); }
+
+__mmask16 TailMask(int64_t left) {
+  return left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1);
+}
+
+__attribute__((target("avx512f"))) void VectorExpAvx512(const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = TailMask(n - i);
+    _mm512_mask_storeu_ps(y + i, m, Exp16(_mm512_maskz_loadu_ps(m, x + i)));
+  }
+}
+
+// ---- softmax ------------------------------------------------------------------------------------------
+
+// The second and third passes of a row already in y: y = exp(y − max), then y ·= 1/Σy. The row (6625
+// floats = 26 KB for PP-OCRv4's head) stays in L1 between the passes.
+__attribute__((target("avx512f"))) void ExpNormalizeRowAvx512(float* y, int64_t n, float max) {
+  const __m512 vmax = _mm512_set1_ps(max);
+  __m512 sum0 = _mm512_setzero_ps(), sum1 = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    const __m512 e0 = Exp16(_mm512_sub_ps(_mm512_loadu_ps(y + i), vmax));
+    const __m512 e1 = Exp16(_mm512_sub_ps(_mm512_loadu_ps(y + i + 16), vmax));
+    _mm512_storeu_ps(y + i, e0);
+    _mm512_storeu_ps(y + i + 16, e1);
+    sum0 = _mm512_add_ps(sum0, e0);
+    sum1 = _mm512_add_ps(sum1, e1);
+  }
+  for (; i < n; i += 16) {
+    const __mmask16 m = TailMask(n - i);
+    const __m512 e = Exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, y + i), vmax));
+    _mm512_mask_storeu_ps(y + i, m, e);
+    sum0 = _mm512_mask_add_ps(sum0, m, sum0, e);
+  }
+  const __m512 inv = _mm512_set1_ps(1.f / SumLanes(_mm512_add_ps(sum0, sum1)));
+  for (i = 0; i < n; i += 16) {
+    const __mmask16 m = TailMask(n - i);
+    _mm512_mask_storeu_ps(y + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, y + i), inv));
+  }
+}
+
+__attribute__((target("avx512f"))) void SoftmaxRowAvx512(const float* x, float* y, int64_t n) {
+  __m512 vmax = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = TailMask(n - i);
+    const __m512 v = _mm512_maskz_loadu_ps(m, x + i);
+    vmax = _mm512_mask_max_ps(vmax, m, vmax, v);
+    if (x != y) _mm512_mask_storeu_ps(y + i, m, v);
+  }
+  ExpNormalizeRowAvx512(y, n, MaxLanes(vmax));
+}
+
+void SoftmaxRowScalar(const float* x, float* y, int64_t n) {
+  float max = -std::numeric_limits<float>::infinity();
+  for (int64_t i = 0; i < n; ++i) max = std::max(max, x[i]);
+  float sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += (y[i] = std::exp(x[i] - max));
+  const float inv = 1.f / sum;
+  for (int64_t i = 0; i < n; ++i) y[i] *= inv;
+}
+
+// First pass of the fused head: y = float(q − zp)·scale + bias (the table's value, then the Add's), and
+// the row's maximum.
+__attribute__((target("avx512f,avx512bw,avx512vl"))) float DequantizeBiasRowAvx512(const uint8_t* q, float* y,
+                                                                                   int64_t n,
+                                                                                   const DequantizeBias& d) {
+  const __m512i zp = _mm512_set1_epi32(d.zero_point);
+  const __m512 scale = _mm512_set1_ps(d.scale);
+  __m512 vmax = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = TailMask(n - i);
+    const __m128i bytes = _mm_maskz_loadu_epi8(m, q + i);
+    const __m512i wide = d.is_signed ? _mm512_cvtepi8_epi32(bytes) : _mm512_cvtepu8_epi32(bytes);
+    const __m512 real = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(wide, zp)), scale);
+    const __m512 v = _mm512_add_ps(real, _mm512_maskz_loadu_ps(m, d.bias + i));
+    _mm512_mask_storeu_ps(y + i, m, v);
+    vmax = _mm512_mask_max_ps(vmax, m, vmax, v);
+  }
+  return MaxLanes(vmax);
+}
+
+// ---- layer normalization ------------------------------------------------------------------------------
+
+// Broadcast of a γ/β vector: n values, or one.
+__attribute__((target("avx512f"))) inline __m512 LoadParam(const float* p, int64_t size, int64_t i, __mmask16 m) {
+  return size == 1 ? _mm512_set1_ps(p[0]) : _mm512_maskz_loadu_ps(m, p + i);
+}
+
+// μ = Σx / n; d = x − μ (kept in y); σ² = Σd² / n; y = d / sqrt(σ² + eps) · γ + β — the decomposed
+// graph's operations in its order (a division, not a multiplication by the reciprocal).
+__attribute__((target("avx512f"))) void LayerNormRowAvx512(const float* x, float* y, int64_t n,
+                                                           const LayerNormParams& p) {
+  __m512 sum = _mm512_setzero_ps();
+  for (int64_t i = 0; i < n; i += 16) sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(TailMask(n - i), x + i));
+  const __m512 mean = _mm512_set1_ps(SumLanes(sum) / static_cast<float>(n));
+  __m512 sq = _mm512_setzero_ps();
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = TailMask(n - i);
+    const __m512 d = _mm512_maskz_sub_ps(m, _mm512_maskz_loadu_ps(m, x + i), mean);
+    _mm512_mask_storeu_ps(y + i, m, d);
+    sq = _mm512_fmadd_ps(d, d, sq);
+  }
+  const __m512 denom =
+      _mm512_set1_ps(std::sqrt(SumLanes(sq) / static_cast<float>(n) + p.eps));
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = TailMask(n - i);
+    __m512 v = _mm512_div_ps(_mm512_maskz_loadu_ps(m, y + i), denom);
+    if (p.gamma) v = _mm512_mul_ps(v, LoadParam(p.gamma, p.gamma_size, i, m));
+    if (p.beta) v = _mm512_add_ps(v, LoadParam(p.beta, p.beta_size, i, m));
+    _mm512_mask_storeu_ps(y + i, m, v);
+  }
+}
+
+void LayerNormRowScalar(const float* x, float* y, int64_t n, const LayerNormParams& p) {
+  float sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += x[i];
+  const float mean = sum / static_cast<float>(n);
+  float sq = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    y[i] = x[i] - mean;
+    sq += y[i] * y[i];
+  }
+  const float denom = std::sqrt(sq / static_cast<float>(n) + p.eps);
+  for (int64_t i = 0; i < n; ++i) {
+    float v = y[i] / denom;
+    if (p.gamma) v *= p.gamma[p.gamma_size == 1 ? 0 : i];
+    if (p.beta) v += p.beta[p.beta_size == 1 ? 0 : i];
+    y[i] = v;
+  }
+}
+
+}  // namespace
+
+bool FusedFloatOpsUseAvx512() { return HasAvx512(); }
+
+void VectorExp(const float* x, float* y, int64_t n) {
+  if (HasAvx512()) {
+    VectorExpAvx512(x, y, n);
+  } else {
+    for (int64_t i = 0; i < n; ++i) y[i] = std::exp(x[i]);
+  }
+}
+
+void SoftmaxRows(const float* x, float* y, int64_t rows, int64_t n) {
+  ForRows(rows, n, [&](int64_t r) {
+    if (HasAvx512()) {
+      SoftmaxRowAvx512(x + r * n, y + r * n, n);
+    } else {
+      SoftmaxRowScalar(x + r * n, y + r * n, n);
+    }
+  });
+}
+
+void DequantizeBiasSoftmaxRows(const uint8_t* q, float* y, int64_t rows, int64_t n, const DequantizeBias& d) {
+  ForRows(rows, n, [&](int64_t r) {
+    float* yr = y + r * n;
+    const uint8_t* qr = q + r * n;
+    if (HasAvx512()) {
+      ExpNormalizeRowAvx512(yr, n, DequantizeBiasRowAvx512(qr, yr, n, d));
+    } else {
+      for (int64_t i = 0; i < n; ++i) {
+        const int32_t v = d.is_signed ? static_cast<int32_t>(static_cast<int8_t>(qr[i])) : qr[i];
+        yr[i] = static_cast<float>(v - d.zero_point) * d.scale + d.bias[i];
+      }
+      SoftmaxRowScalar(yr, yr, n);
+    }
+  });
+}
+
+void LayerNormRows(const float* x, float* y, int64_t rows, int64_t n, const LayerNormParams& p) {
+  ForRows(rows, n, [&](int64_t r) {
+    if (HasAvx512()) {
+      LayerNormRowAvx512(x + r * n, y + r * n, n, p);
+    } else {
+      LayerNormRowScalar(x + r * n, y + r * n, n, p);
+    }
+  });
+}
+
+// ---- plan builder hooks -----------------------------------------------------------------------------
+
+namespace {
+
+int64_t RowLength(const Value& v) { return v.shape.empty() ? 1 : v.shape.back(); }
+
+class LayerNormKernel : public Kernel {
+ public:
+  int src = -1, dst = -1;
+  float eps = 0;
+  std::vector<float> gamma, beta;
+  Status Execute(Plan& plan) override {
+    const Value& in = plan.values[src];
+    const int64_t n = RowLength(in);
+    LayerNormParams p;
+    p.eps = eps;
+    if (!gamma.empty()) { p.gamma = gamma.data(); p.gamma_size = static_cast<int64_t>(gamma.size()); }
+    if (!beta.empty()) { p.beta = beta.data(); p.beta_size = static_cast<int64_t>(beta.size()); }
+    LayerNormRows(static_cast<const float*>(in.data), static_cast<float*>(plan.values[dst].data), NumElements(in.shape) / n,
+                  n, p);
+    return Status::Ok();
+  }
+};
+
+class SoftmaxKernel : public Kernel {
+ public:
+  int src = -1, dst = -1;
+  Status Execute(Plan& plan) override {
+    const Value& in = plan.values[src];
+    const int64_t n = RowLength(in);
+    SoftmaxRows(static_cast<const float*>(in.data), static_cast<float*>(plan.values[dst].data), NumElements(in.shape) / n, n);
+    return Status::Ok();
+  }
+};
+
+class DequantizeBiasSoftmaxKernel : public Kernel {
+ public:
+  int src = -1, dst = -1;
+  DequantizeBias params;
+  std::vector<float> bias;
+  Status Execute(Plan& plan) override {
+    const Value& in = plan.values[src];
+    const int64_t n = RowLength(in);
+    DequantizeBias d = params;
+    d.bias = bias.data();
+    DequantizeBiasSoftmaxRows(static_cast<const uint8_t*>(in.data), static_cast<float*>(plan.values[dst].data),
+                              NumElements(in.shape) / n, n, d);
+    return Status::Ok();
+  }
+};
+
+// True when `node` (a ReduceMean) reduces exactly the last axis of a rank-`rank` input and keeps it.
+bool ReducesLastAxis(PlanBuilder& b, const ir::Node& node, size_t rank) {
+  if (node.op_type != "ReduceMean" || node.GetInt("keepdims", 1) == 0 || rank == 0) return false;
+  std::vector<int64_t> axes = node.GetInts("axes");
+  if (!node.Input(1).empty()) {  // opset 18: axes as an input
+    const Tensor* t = b.Const(node.Input(1));
+    if (!t) return false;
+    axes.clear();
+    for (int64_t i = 0; i < t->numel(); ++i) axes.push_back(static_cast<int64_t>(t->ElementAsDouble(i)));
+  }
+  if (axes.empty()) return rank == 1;  // no axes: all of them
+  return axes.size() == 1 && (axes[0] == -1 || axes[0] == static_cast<int64_t>(rank) - 1);
+}
+
+// The sole reader of `value` when it is an `op` node reading `value` (once); −1 otherwise.
+int SoleReader(PlanBuilder& b, const std::string& value, const char* op) {
+  const int c = b.SoleConsumer(value);
+  return c >= 0 && b.graph().nodes[c].op_type == op ? c : -1;
+}
+
+// The input of binary node `node` other than `value`; empty when `value` is not exactly one of them.
+std::string OtherInput(const ir::Node& node, const std::string& value) {
+  if (node.inputs.size() != 2) return "";
+  if (node.inputs[0] == value && node.inputs[1] != value) return node.inputs[1];
+  if (node.inputs[1] == value && node.inputs[0] != value) return node.inputs[0];
+  return "";
+}
+
+// A float constant broadcasting along the last axis only (shape [..., 1 | n] with every other dim 1, and
+// no more dims than x): its values; false otherwise.
+bool LastAxisParam(PlanBuilder& b, const std::string& name, int64_t n, size_t rank, std::vector<float>* out) {
+  const Tensor* t = b.Const(name);
+  if (!t || t->dtype() != DType::kFloat32 || t->rank() > rank) return false;
+  if (t->numel() != n && t->numel() != 1) return false;
+  if (t->rank() > 0 && t->dim(t->rank() - 1) != t->numel()) return false;
+  out->assign(t->data<float>(), t->data<float>() + t->numel());
+  return true;
+}
+
+// Softmax over the last axis of a rank-`rank` input, in either opset's meaning.
+bool SoftmaxOverLastAxis(const ir::Node& node, int64_t opset, size_t rank) {
+  if (node.op_type != "Softmax" || rank == 0) return false;
+  int64_t axis = node.GetInt("axis", opset < 13 ? 1 : -1);
+  if (axis < 0) axis += static_cast<int64_t>(rank);
+  // Opset < 13 flattens to [prod(:axis), prod(axis:)]: the same as the last axis when axis = rank − 1.
+  return axis == static_cast<int64_t>(rank) - 1;
+}
+
+}  // namespace
+
+// Pattern (the decomposition Paddle2ONNX and torch.onnx export for LayerNorm over the last axis):
+//   m = ReduceMean(x, last axis); d = Sub(x, m); s = Pow(d, 2) | Mul(d, d); v = ReduceMean(s, last axis);
+//   e = Add(v, eps) ; r = Sqrt(e); y = Div(d, r); [y = Mul(y, γ)]; [y = Add(y, β)]
+// with γ, β, eps constants, and m, d, s, v, e, r (and y before the optional steps) read by nothing else.
+Expected<bool> TryBuildLayerNorm(PlanBuilder& b, int index) {
+  const ir::Graph& g = b.graph();
+  const ir::Node& mean_node = g.nodes[index];
+  if (mean_node.inputs.empty() || mean_node.outputs.size() != 1) return false;
+  const std::string& x_name = mean_node.inputs[0];
+  ACT_ASSIGN_OR_RETURN(int x, b.Id(x_name));
+  if (b.V(x).dtype != DType::kFloat32) return false;
+  const size_t rank = b.V(x).shape.size();
+  if (!ReducesLastAxis(b, mean_node, rank)) return false;
+  const int64_t n = b.V(x).shape.back();
+  if (n <= 0) return false;
+
+  const std::string& m = mean_node.outputs[0];
+  const int sub = SoleReader(b, m, "Sub");
+  if (sub < 0 || g.nodes[sub].inputs[0] != x_name || g.nodes[sub].inputs[1] != m) return false;
+  const std::string& d = g.nodes[sub].outputs[0];
+  // d has exactly two readers: the square and the division.
+  if (b.IsGraphOutput(d)) return false;
+  const std::vector<int> d_readers = b.Consumers(d);
+  if (d_readers.size() != 2) return false;
+  int square = -1, div = -1;
+  for (int c : d_readers) {
+    const ir::Node& n2 = g.nodes[c];
+    float e = 0;
+    if (n2.op_type == "Pow" && n2.inputs.size() == 2 && n2.inputs[0] == d && ConstScalar(b, n2.inputs[1], &e) && e == 2.f) {
+      square = c;
+    } else if (n2.op_type == "Mul" && n2.inputs.size() == 2 && n2.inputs[0] == d && n2.inputs[1] == d) {
+      square = c;
+    } else if (n2.op_type == "Div" && n2.inputs.size() == 2 && n2.inputs[0] == d && n2.inputs[1] != d) {
+      div = c;
+    }
+  }
+  if (square < 0 || div < 0) return false;
+  const int var = b.SoleConsumer(g.nodes[square].outputs[0]);
+  if (var < 0 || !ReducesLastAxis(b, g.nodes[var], rank)) return false;
+  const std::string& v = g.nodes[var].outputs[0];
+  const int add_eps = SoleReader(b, v, "Add");
+  float eps = 0;
+  if (add_eps < 0 || !ConstScalar(b, OtherInput(g.nodes[add_eps], v), &eps)) return false;
+  const int sqrt = SoleReader(b, g.nodes[add_eps].outputs[0], "Sqrt");
+  if (sqrt < 0 || b.SoleConsumer(g.nodes[sqrt].outputs[0]) != div || g.nodes[div].inputs[1] != g.nodes[sqrt].outputs[0]) {
+    return false;
+  }
+  std::vector<int> covered = {sub, square, var, add_eps, sqrt, div};
+  std::string out = g.nodes[div].outputs[0];
+  std::vector<float> gamma, beta;
+  if (const int mul = SoleReader(b, out, "Mul"); mul >= 0 && LastAxisParam(b, OtherInput(g.nodes[mul], out), n, rank, &gamma)) {
+    covered.push_back(mul);
+    out = g.nodes[mul].outputs[0];
+  }
+  if (const int add = SoleReader(b, out, "Add"); add >= 0 && LastAxisParam(b, OtherInput(g.nodes[add], out), n, rank, &beta)) {
+    covered.push_back(add);
+    out = g.nodes[add].outputs[0];
+  }
+
+  ACT_ASSIGN_OR_RETURN(x, b.Plain(x));
+  auto k = std::make_unique<LayerNormKernel>();
+  k->src = x;
+  k->eps = eps;
+  k->gamma = std::move(gamma);
+  k->beta = std::move(beta);
+  k->dst = b.AddPlainValue(out, DType::kFloat32, b.V(x).shape);
+  k->reads = {x};
+  k->writes = {k->dst};
+  k->label = "LayerNorm(" + mean_node.op_type;
+  for (int c : covered) {
+    b.Consume(c);
+    k->label += "+" + g.nodes[c].op_type;
+  }
+  k->label += ")";
+  k->node_name = mean_node.name;
+  b.AddKernel(std::move(k));
+  return true;
+}
+
+// Short rows stay on oneDNN's jit softmax: per row, our kernel pays two horizontal reductions and a
+// division that oneDNN amortizes better. Measured on PP-OCRv4 rec, 1 thread, in the plan: 40 rows of 6625
+// (the CTC head) 0.110 ms here against 0.162 ms for oneDNN; 320 rows of 40 (attention) 0.013–0.015 ms
+// here against 0.010–0.011 ms.
+constexpr int64_t kOwnSoftmaxMinRow = 256;
+
+Expected<bool> TryBuildSoftmaxLastAxis(PlanBuilder& b, int index) {
+  const ir::Node& node = b.graph().nodes[index];
+  if (node.inputs.empty() || node.outputs.empty()) return false;
+  ACT_ASSIGN_OR_RETURN(int x, b.Id(node.inputs[0]));
+  if (b.V(x).dtype != DType::kFloat32 || !SoftmaxOverLastAxis(node, b.opset(), b.V(x).shape.size())) return false;
+  if (NumElements(b.V(x).shape) == 0 || b.V(x).shape.back() < kOwnSoftmaxMinRow) return false;
+  ACT_ASSIGN_OR_RETURN(x, b.Plain(x));
+  auto k = std::make_unique<SoftmaxKernel>();
+  k->src = x;
+  k->dst = b.AddPlainValue(node.outputs[0], DType::kFloat32, b.V(x).shape);
+  k->reads = {x};
+  k->writes = {k->dst};
+  k->label = "Softmax(own)";
+  k->node_name = node.name;
+  b.AddKernel(std::move(k));
+  return true;
+}
+
+Expected<int> TryAddDequantizeBiasSoftmax(PlanBuilder& b, int quantized, float scale, int32_t zero_point,
+                                          bool is_signed, const Tensor& bias, const std::string& name) {
+  const Value& q = b.V(quantized);
+  if (q.blocked || q.shape.empty() || (q.dtype != DType::kUInt8 && q.dtype != DType::kInt8)) return -1;
+  if (bias.dtype() != DType::kFloat32 || bias.numel() != q.shape.back() || NumElements(q.shape) == 0) return -1;
+  const int c = b.SoleConsumer(name);
+  if (c < 0) return -1;
+  const ir::Node& softmax = b.graph().nodes[c];
+  if (softmax.inputs.empty() || softmax.inputs[0] != name || !SoftmaxOverLastAxis(softmax, b.opset(), q.shape.size())) {
+    return -1;
+  }
+  b.Consume(c);
+  auto k = std::make_unique<DequantizeBiasSoftmaxKernel>();
+  k->src = quantized;
+  k->params.scale = scale;
+  k->params.zero_point = zero_point;
+  k->params.is_signed = is_signed;
+  k->bias.assign(bias.data<float>(), bias.data<float>() + bias.numel());
+  k->dst = b.AddPlainValue(softmax.outputs[0], DType::kFloat32, q.shape);
+  k->reads = {quantized};
+  k->writes = {k->dst};
+  k->label = "DequantizeLinear(table)+Add+Softmax";
+  k->node_name = softmax.name;
+  const int out = k->dst;
+  b.AddKernel(std::move(k));
+  return out;
+}
+
+}  // namespace act::runtime::onednn
