@@ -82,12 +82,28 @@ __attribute__((target("avx512f"))) void VectorExpAvx512(const float* x, float* y
 // ---- softmax ------------------------------------------------------------------------------------------
 
 // The second and third passes of a row already in y: y = exp(y − max), then y ·= 1/Σy. The row (6625
-// floats = 26 KB for PP-OCRv4's head) stays in L1 between the passes.
-__attribute__((target("avx512f"))) void ExpNormalizeRowAvx512(float* y, int64_t n, float max) {
+// floats = 26 KB for PP-OCRv4's head) stays in L1 between the passes. While the exponentials keep the
+// core busy, the next row's output lines are prefetched for writing (`next_y`) and its input for reading
+// (`next_x`, `next_x_bytes` bytes): the first pass over a row then finds its lines in L1 instead of
+// missing to L3 (in the plan, the fused head went from 0.12 to 0.07 ms).
+__attribute__((target("avx512f"))) void ExpNormalizeRowAvx512(float* y, int64_t n, float max, float* next_y = nullptr,
+                                                              const void* next_x = nullptr, int64_t next_x_bytes = 0) {
   const __m512 vmax = _mm512_set1_ps(max);
   __m512 sum0 = _mm512_setzero_ps(), sum1 = _mm512_setzero_ps();
+  const char* px = static_cast<const char*>(next_x);
   int64_t i = 0;
   for (; i + 32 <= n; i += 32) {
+    if (next_y) {
+      _mm_prefetch(reinterpret_cast<const char*>(next_y + i), _MM_HINT_ET0);
+      _mm_prefetch(reinterpret_cast<const char*>(next_y + i + 16), _MM_HINT_ET0);
+    }
+    // 32 of n values per step: the same share of the next input's bytes (two lines cover a step's share
+    // for float input, 128 bytes; for bytes, 32).
+    if (px) {
+      const int64_t at = i * next_x_bytes / n;
+      _mm_prefetch(px + at, _MM_HINT_T0);
+      if (at + 64 < next_x_bytes) _mm_prefetch(px + at + 64, _MM_HINT_T0);
+    }
     const __m512 e0 = Exp16(_mm512_sub_ps(_mm512_loadu_ps(y + i), vmax));
     const __m512 e1 = Exp16(_mm512_sub_ps(_mm512_loadu_ps(y + i + 16), vmax));
     _mm512_storeu_ps(y + i, e0);
@@ -108,7 +124,8 @@ __attribute__((target("avx512f"))) void ExpNormalizeRowAvx512(float* y, int64_t 
   }
 }
 
-__attribute__((target("avx512f"))) void SoftmaxRowAvx512(const float* x, float* y, int64_t n) {
+__attribute__((target("avx512f"))) void SoftmaxRowAvx512(const float* x, float* y, int64_t n, float* next_y,
+                                                         const float* next_x) {
   __m512 vmax = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 m = TailMask(n - i);
@@ -116,7 +133,7 @@ __attribute__((target("avx512f"))) void SoftmaxRowAvx512(const float* x, float* 
     vmax = _mm512_mask_max_ps(vmax, m, vmax, v);
     if (x != y) _mm512_mask_storeu_ps(y + i, m, v);
   }
-  ExpNormalizeRowAvx512(y, n, MaxLanes(vmax));
+  ExpNormalizeRowAvx512(y, n, MaxLanes(vmax), next_y, next_x, next_x ? n * 4 : 0);
 }
 
 void SoftmaxRowScalar(const float* x, float* y, int64_t n) {
@@ -213,7 +230,8 @@ void VectorExp(const float* x, float* y, int64_t n) {
 void SoftmaxRows(const float* x, float* y, int64_t rows, int64_t n) {
   ForRows(rows, n, [&](int64_t r) {
     if (HasAvx512()) {
-      SoftmaxRowAvx512(x + r * n, y + r * n, n);
+      const bool last = r + 1 == rows;
+      SoftmaxRowAvx512(x + r * n, y + r * n, n, last ? nullptr : y + (r + 1) * n, last ? nullptr : x + (r + 1) * n);
     } else {
       SoftmaxRowScalar(x + r * n, y + r * n, n);
     }
@@ -225,7 +243,9 @@ void DequantizeBiasSoftmaxRows(const uint8_t* q, float* y, int64_t rows, int64_t
     float* yr = y + r * n;
     const uint8_t* qr = q + r * n;
     if (HasAvx512()) {
-      ExpNormalizeRowAvx512(yr, n, DequantizeBiasRowAvx512(qr, yr, n, d));
+      const bool last = r + 1 == rows;
+      ExpNormalizeRowAvx512(yr, n, DequantizeBiasRowAvx512(qr, yr, n, d), last ? nullptr : yr + n,
+                            last ? nullptr : qr + n, n);
     } else {
       for (int64_t i = 0; i < n; ++i) {
         const int32_t v = d.is_signed ? static_cast<int32_t>(static_cast<int8_t>(qr[i])) : qr[i];
