@@ -389,5 +389,55 @@ TEST(OnednnKernels, Int8SqueezeExciteStaysNhwc) {
   EXPECT_LE(CompareBackends(gb.Finish(y), Random(xs, 43, 0.f, 2.f)), 0.03);
 }
 
+// Split execution at 2 threads (plan.h): an INT8 1x1 convolution split by output positions
+// (split_conv.h), the table + zero-point pad after it and our depthwise convolution, each thread computing
+// half of every output — on a 13x37 image, so the halves end in the middle of a row. The integer kernels
+// must give the same bytes however the work is cut: 2 threads equal 1 thread exactly; both within 0.03 of
+// the float reference (a few quantization steps). The profile must show the split convolution ran.
+TEST(OnednnKernels, Int8SplitChainAtTwoThreadsEqualsOneThread) {
+  const Shape xs = {1, 32, 13, 37};
+  GraphBuilder gb(xs);
+  auto q = [&](const std::string& v, float s, int zp) {
+    const std::string sc = gb.Const<float>({}, {s}), z = gb.Const<uint8_t>({}, {static_cast<uint8_t>(zp)});
+    return gb.Op("DequantizeLinear", {gb.Op("QuantizeLinear", {v, sc, z}), sc, z});
+  };
+  std::mt19937 rng(11);
+  auto weights = [&](const Shape& shape) {
+    std::vector<int8_t> w(NumElements(shape));
+    for (auto& v : w) v = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
+    return gb.Op("DequantizeLinear", {gb.Const<int8_t>(shape, w), gb.Const<float>({}, {0.004f})});
+  };
+  std::string y = gb.Op("Conv", {q("x", 0.01f, 20), weights({48, 32, 1, 1}), gb.Weight({48})});
+  y = q(gb.Op("Relu", {q(y, 0.02f, 110)}), 0.015f, 3);
+  y = gb.Op("Conv", {y, weights({48, 1, 5, 5}), gb.Weight({48})},
+            {{"group", Attribute::Int(48)}, {"pads", Attribute::Ints({2, 2, 2, 2})}, {"strides", Attribute::Ints({2, 1})}});
+  y = q(gb.Op("Relu", {q(y, 0.03f, 90)}), 0.02f, 5);
+  y = gb.Op("Conv", {y, weights({64, 48, 1, 1}), gb.Weight({64})});
+  y = q(y, 0.05f, 128);
+  const ir::Graph graph = gb.Finish(y);
+  const Tensor x = Random(xs, 47, 0.f, 2.f);
+  auto run = [&](const char* backend, int threads, std::vector<OpProfile>* profile) -> Tensor {
+    auto session = Session::Create(graph, {backend, threads, profile != nullptr});
+    EXPECT_TRUE(session.ok()) << session.status().message();
+    if (!session.ok()) return {};
+    auto out = (*session)->Run({{"x", x}});
+    EXPECT_TRUE(out.ok()) << out.status().message();
+    if (profile) *profile = (*session)->Profile();
+    return out.ok() ? out->at(y) : Tensor();
+  };
+  std::vector<OpProfile> profile;
+  const Tensor one = run("onednn", 1, nullptr);
+  const Tensor two = run("onednn", 2, &profile);
+  const Tensor two_unprofiled = run("onednn", 2, nullptr);
+  const Tensor ref = run("reference", 1, nullptr);
+  ASSERT_EQ(one.shape(), (Shape{1, 64, 7, 37}));
+  EXPECT_EQ(test::MaxRelativeError(two, one), 0.0);
+  EXPECT_EQ(test::MaxRelativeError(two_unprofiled, one), 0.0);
+  EXPECT_LE(test::MaxRelativeError(one, ref), 0.03);
+  int split_convs = 0;
+  for (const OpProfile& p : profile) split_convs += p.op_type.find("(split)") != std::string::npos ? p.calls : 0;
+  EXPECT_EQ(split_convs, 1);  // the second 1x1 (the first reads the plain, not NHWC, quantized input)
+}
+
 }  // namespace
 }  // namespace act::runtime

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <numeric>
 
 namespace act::runtime::onednn {
 namespace {
@@ -138,28 +139,48 @@ DepthwiseInt8Kernel::DepthwiseInt8Kernel(int src, int dst, int64_t channels, int
   writes = {dst};
 }
 
-Status DepthwiseInt8Kernel::Execute(Plan& plan) {
+// Output positions [begin, end) of the flattened N·OH·OW grid (whole rows or row pieces).
+void DepthwiseInt8Kernel::Positions(Plan& plan, int64_t begin, int64_t end) const {
   const Value& in = plan.values[src_];
   const Value& out = plan.values[dst_];
-  const int64_t N = in.shape[0], C = channels_, Hp = in.shape[2], Wp = in.shape[3];
+  const int64_t C = channels_, Hp = in.shape[2], Wp = in.shape[3];
   const int64_t OH = out.shape[2], OW = out.shape[3];
   const int64_t groups = (kh_ + 3) / 4;
   const RowFunction row = PickRow(kh_, kw_, sw_);
-  if (!row) return Internal("depthwise INT8 kernel: unsupported kernel " + std::to_string(kh_) + "x" + std::to_string(kw_));
   const auto* x = static_cast<const uint8_t*>(in.data);
   auto* y = static_cast<uint8_t*>(out.data);
   const float zp = static_cast<float>(zero_point_);
-#pragma omp parallel for schedule(static) if (N * OH * OW * C * kh_ * kw_ > (1 << 18))
-  for (int64_t r = 0; r < N * OH; ++r) {
+  for (int64_t r = begin / OW; r * OW < end; ++r) {
     const int64_t n = r / OH, oh = r % OH;
+    const int64_t c0 = std::max<int64_t>(begin - r * OW, 0), c1 = std::min<int64_t>(end - r * OW, OW);
     const uint8_t* rows[8];
     for (int64_t j = 0; j < 4 * groups; ++j) {
       const int64_t ih = oh * sh_ + (j < kh_ ? j : 0);  // rows past the kernel: any valid row (zero weights)
-      rows[j] = x + (n * Hp + ih) * Wp * C;
+      rows[j] = x + ((n * Hp + ih) * Wp + c0 * sw_) * C;
     }
-    row(rows, C, Wp, OW, packed_.data(), bias_.data(), scale_.data(), zp, y + r * OW * C);
-    if (has_table_) LookupRow(y + r * OW * C, OW * C, table_);
+    uint8_t* yr = y + (r * OW + c0) * C;
+    row(rows, C, Wp - c0 * sw_, c1 - c0, packed_.data(), bias_.data(), scale_.data(), zp, yr);
+    if (has_table_) LookupRow(yr, (c1 - c0) * C, table_);
   }
+}
+
+Status DepthwiseInt8Kernel::Execute(Plan& plan) {
+  if (!PickRow(kh_, kw_, sw_)) {
+    return Internal("depthwise INT8 kernel: unsupported kernel " + std::to_string(kh_) + "x" + std::to_string(kw_));
+  }
+  const Shape& os = plan.values[dst_].shape;
+  const int64_t rows = os[0] * os[2], OW = os[3];
+#pragma omp parallel for schedule(static) if (rows * OW * channels_ * kh_ * kw_ > (1 << 18))
+  for (int64_t r = 0; r < rows; ++r) Positions(plan, r * OW, (r + 1) * OW);
+  return Status::Ok();
+}
+
+bool DepthwiseInt8Kernel::Splittable() const { return positions_ >= kMinSplitPositions; }
+
+Status DepthwiseInt8Kernel::ExecutePart(Plan& plan, int part, int parts) {
+  if (!PickRow(kh_, kw_, sw_)) return Execute(plan);
+  const Range range = PartRange(positions_, part, parts, 64 / std::gcd<int64_t>(channels_, 64));
+  if (range.end > range.begin) Positions(plan, range.begin, range.end);
   return Status::Ok();
 }
 

@@ -27,17 +27,26 @@ class DepthwiseInt8Kernel : public Kernel {
   // horizontal stride 1 or 2, any vertical stride).
   static bool Supported(int64_t kh, int64_t kw, int64_t sw);
   Status Execute(Plan& plan) override;
+  // Split execution (plan.h): part p computes a p-th of the output positions.
+  bool Splittable() const override;
+  Status ExecutePart(Plan& plan, int part, int parts) override;
+  // Whole output positions N·OH·OW (split execution needs at least kMinSplitPositions).
+  void SetOutputPositions(int64_t positions) { positions_ = positions; }
+  static constexpr int64_t kMinSplitPositions = 64;
   // Applies q_out = table[q] to the output bytes (a following DQ → element-wise → Q region, see
   // TryBuildLut) and writes value `dst` instead; while each output row is still in cache.
   void FuseTable(const uint8_t* table, int dst);
   bool has_table() const { return has_table_; }
 
  private:
+  void Positions(Plan& plan, int64_t begin, int64_t end) const;
+
   int src_, dst_;
   int64_t channels_, kh_, kw_, sh_, sw_;
   std::vector<int8_t> packed_;   // [channel block][row group][kw][16 channels × 4 rows], 64-byte aligned use
   std::vector<float> bias_, scale_;  // padded to whole channel blocks
   int32_t zero_point_;
+  int64_t positions_ = 0;
   bool has_table_ = false;
   alignas(64) uint8_t table_[256] = {};
 };

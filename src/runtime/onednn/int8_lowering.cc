@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <numeric>
 #include <immintrin.h>
+#include <omp.h>
 #include <cmath>
 #include <cstring>
 #include <cstdlib>
@@ -12,6 +14,7 @@
 #include "runtime/onednn/int8_depthwise.h"
 #include "runtime/onednn/post_ops.h"
 #include "runtime/onednn/reference_ops.h"
+#include "runtime/onednn/split_conv.h"
 
 namespace act::runtime::onednn {
 namespace {
@@ -401,20 +404,9 @@ class LookupKernel : public Kernel {
     const auto* x = static_cast<const uint8_t*>(in.data);
     auto* y = static_cast<uint8_t*>(plan.values[dst].data);
     if (padded) {
-      const int64_t N = in.shape[0], C = in.shape[1], H = in.shape[2], W = in.shape[3];
-      const int64_t OH = H + begin[0] + end[0], OW = W + begin[1] + end[1], row = OW * C;
-#pragma omp parallel for schedule(static) if (N * OH * row > (1 << 17))
-      for (int64_t r = 0; r < N * OH; ++r) {
-        const int64_t n = r / OH, ih = r % OH - begin[0];
-        uint8_t* d = y + r * row;
-        if (ih < 0 || ih >= H) {
-          std::memset(d, pad_byte, row);
-          continue;
-        }
-        std::memset(d, pad_byte, begin[1] * C);
-        Lookup(x + (n * H + ih) * W * C, d + begin[1] * C, W * C, table.data());
-        std::memset(d + (begin[1] + W) * C, pad_byte, end[1] * C);
-      }
+      const int64_t rows = in.shape[0] * in.shape[2], W = in.shape[3];
+#pragma omp parallel for schedule(static) if (rows * W * in.shape[1] > (1 << 17))
+      for (int64_t r = 0; r < rows; ++r) PaddedPositions(in, x, y, r * W, (r + 1) * W);
       return Status::Ok();
     }
     const int64_t n = static_cast<int64_t>(BufferBytes(in));
@@ -427,6 +419,44 @@ class LookupKernel : public Kernel {
     }
     return Status::Ok();
   }
+  // Split execution (plan.h): part p maps a p-th of the source positions (padded: and the border next to
+  // them), so that it reads what the same thread's part of the producer wrote.
+  bool Splittable() const override { return split_bytes >= kMinSplitBytes; }
+  Status ExecutePart(Plan& plan, int part, int parts) override {
+    const Value& in = plan.values[src];
+    const auto* x = static_cast<const uint8_t*>(in.data);
+    auto* y = static_cast<uint8_t*>(plan.values[dst].data);
+    if (padded) {
+      const int64_t C = in.shape[1];
+      const Range r = PartRange(in.shape[0] * in.shape[2] * in.shape[3], part, parts, 64 / std::gcd<int64_t>(C, 64));
+      if (r.end > r.begin) PaddedPositions(in, x, y, r.begin, r.end);
+      return Status::Ok();
+    }
+    const Range r = PartRange(static_cast<int64_t>(BufferBytes(in)), part, parts, 64);
+    if (r.end > r.begin) Lookup(x + r.begin, y + r.begin, r.end - r.begin, table.data());
+    return Status::Ok();
+  }
+  int64_t split_bytes = 0;  // bytes of the source (set by the builder)
+  static constexpr int64_t kMinSplitBytes = 16 << 10;
+
+ private:
+  // Source positions [p0, p1) of the flattened N·H·W grid into the padded output, with the border cells of
+  // the rows they touch: a row's left border goes with its first position, its right border with its last
+  // one, an image's top/bottom border rows with its first/last position.
+  void PaddedPositions(const Value& in, const uint8_t* x, uint8_t* y, int64_t p0, int64_t p1) const {
+    const int64_t C = in.shape[1], H = in.shape[2], W = in.shape[3];
+    const int64_t OH = H + begin[0] + end[0], OW = W + begin[1] + end[1], row = OW * C;
+    for (int64_t r = p0 / W; r * W < p1; ++r) {
+      const int64_t n = r / H, h = r % H;
+      const int64_t c0 = std::max<int64_t>(p0 - r * W, 0), c1 = std::min<int64_t>(p1 - r * W, W);
+      uint8_t* d = y + (n * OH + h + begin[0]) * row;
+      if (c0 == 0 && h == 0) std::memset(y + n * OH * row, pad_byte, begin[0] * row);
+      if (c1 == W && h == H - 1) std::memset(d + row, pad_byte, end[0] * row);
+      if (c0 == 0) std::memset(d, pad_byte, begin[1] * C);
+      Lookup(x + (r * W + c0) * C, d + (begin[1] + c0) * C, (c1 - c0) * C, table.data());
+      if (c1 == W) std::memset(d + (begin[1] + W) * C, pad_byte, end[1] * C);
+    }
+  }
 };
 
 // When the kernel that wrote the NHWC quantized value `x` (the last one added) can write its output into
@@ -438,6 +468,9 @@ int PadInProducer(PlanBuilder& b, int x, int conv_index, const std::array<int64_
                   const std::array<int64_t, 2>& end, uint8_t zero_point);
 
 // ---- DQ(x), DQ(w), [DQ(b)] → Conv → [element-wise] → [Q] -----------------------------------------------
+
+// Fewest output positions per thread for a position-split 1x1 convolution (split_conv.h).
+constexpr int64_t kMinSplitConvPositions = 64;
 
 Expected<bool> BuildConvInt8(PlanBuilder& b, int index) {
   const ir::Node& node = b.graph().nodes[index];
@@ -538,10 +571,42 @@ Expected<bool> BuildConvInt8(PlanBuilder& b, int index) {
     const int dst = AddOutputValue(b, out, out_shape, NhwcDesc(out_shape, DType::kUInt8));
     auto k = std::make_unique<DepthwiseInt8Kernel>(src, dst, C, kernel[0], kernel[1], strides[0], strides[1],
                                                    wq->data<int8_t>(), bias_acc, requant, out.q.zero_point);
+    k->SetOutputPositions(NumElements(out_shape) / O);
     k->label = "Conv(int8, depthwise)+Quantize";
     k->node_name = node.name;
     b.AddKernel(std::move(k));
     return true;
+  }
+  // A 1x1 stride-1 convolution from NHWC bytes, with several threads: split by output positions
+  // (split_conv.h) so that each thread keeps working on the positions it wrote.
+  const int64_t positions = NumElements(out_shape) / O;
+  const int parts = SplitExecution() ? omp_get_max_threads() : 1;
+  if (parts > 1 && group == 1 && kernel == std::vector<int64_t>{1, 1} && strides == std::vector<int64_t>{1, 1} &&
+      unpadded && !explicit_pad && src_nhwc && src_value == x && !out.bias_add &&
+      positions >= kMinSplitConvPositions * parts) {
+    try {
+      const memory::desc b_md({O}, memory::data_type::f32, tag::a);
+      const dnnl::primitive_attr attr = MakeAttr(b, out, scales, 1 << 1, xq.scale, ws);
+      auto make_pd = [&](int64_t n) {
+        const memory::desc s_md({1, C, 1, n}, ToDnnl(xq.dtype), tag::nhwc);
+        const memory::desc d_md({1, O, 1, n}, OutType(out), tag::nhwc);
+        const memory::desc w_any({O, C, 1, 1}, memory::data_type::s8, tag::any);
+        dnnl::convolution_forward::desc d(prop_kind::forward_inference, algorithm::convolution_direct, s_md, w_any, b_md,
+                                          d_md, {1, 1}, {0, 0}, {0, 0}, {0, 0});
+        return dnnl::convolution_forward::primitive_desc(d, attr, b.engine());
+      };
+      const DType out_dtype = out.quantized && !out.dequantized ? out.q.dtype : DType::kFloat32;
+      const int dst = AddOutputValue(b, out, out_shape, NhwcDesc(out_shape, out_dtype));
+      const int elem = static_cast<int>(DTypeSize(out_dtype));
+      ACT_ASSIGN_OR_RETURN(auto k, PositionSplitConvKernel::Create(b.engine(), x, dst, positions, C, O, elem, parts,
+                                                                   make_pd, wq->raw_data(), bias_acc));
+      k->label = Label("Conv", out) + "(split)";
+      k->node_name = node.name;
+      b.AddKernel(std::move(k));
+      return true;
+    } catch (const dnnl::error& e) {
+      return Internal(node.Describe() + ": oneDNN refused the INT8 convolution (" + e.what() + ")");
+    }
   }
   try {
     memory::dims wdims = group > 1 ? memory::dims{group, O / group, C / group, kernel[0], kernel[1]}
@@ -1743,6 +1808,7 @@ Expected<bool> TryBuildLut(PlanBuilder& b, int index) {
   k->src = x;
   k->dst = b.AddValue(g[quantize].outputs[0], yq.dtype, b.V(x).shape, b.V(x).md);
   b.V(k->dst).quant = {yq.scale, yq.zero_point};
+  k->split_bytes = NumElements(b.V(x).shape);
   k->reads = {x};
   k->writes = {k->dst};
   std::string label = "Lookup(int8)";

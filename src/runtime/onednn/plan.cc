@@ -54,6 +54,11 @@ bool ComputeWorthThreads(int64_t macs, bool int8) {
   return macs > (int8 ? 4 * threshold : threshold);
 }
 
+bool SplitExecution() {
+  static const bool enabled = EnvOr("ACT_RUNTIME_SPLIT", 1) != 0;
+  return enabled && omp_get_max_threads() > 1;
+}
+
 SingleThreadScope::SingleThreadScope(bool active) {
   if (!active) return;
   const int threads = omp_get_max_threads();
@@ -159,11 +164,42 @@ Status Plan::Finalize() {
     }
     kernel->threads = bytes > parallel_bytes ? Kernel::Threads::kAll : Kernel::Threads::kOne;
   }
+  // 5. Split execution (plan.h) with several threads.
+  if (SplitExecution()) {
+    for (auto& kernel : kernels) {
+      if (kernel->Splittable()) kernel->threads = Kernel::Threads::kSplit;
+    }
+  }
   for (auto& kernel : kernels) {
     Status s = kernel->Bind(*this);
     if (!s.ok()) return s.WithContext("preparing " + kernel->label + " '" + kernel->node_name + "'");
   }
   return Status::Ok();
+}
+
+// Kernels [begin, end) (all kSplit) in one parallel region: part t of each on thread t, a barrier between
+// kernels (the next one reads halo rows the other thread wrote). The parts' primitives were created
+// single-threaded, so oneDNN does not fork inside the region.
+Status Plan::RunSplit(size_t begin, size_t end, int threads) {
+  while (static_cast<int>(part_streams_.size()) < threads) part_streams_.emplace_back(engine_);
+  Status first_error = Status::Ok();
+  bool failed = false;
+#pragma omp parallel num_threads(threads)
+  {
+    const int part = omp_get_thread_num(), parts = omp_get_num_threads();
+    for (size_t k = begin; k < end; ++k) {
+      Status s = kernels[k]->ExecutePart(*this, part, parts);
+      if (!s.ok()) {
+#pragma omp critical(act_runtime_split_error)
+        if (!failed) {
+          failed = true;
+          first_error = s.WithContext(kernels[k]->label + " '" + kernels[k]->node_name + "'");
+        }
+      }
+#pragma omp barrier
+    }
+  }
+  return first_error;
 }
 
 Expected<std::map<std::string, Tensor>> Plan::Run(const std::map<std::string, Tensor>& inputs, bool profile,
@@ -174,8 +210,19 @@ Expected<std::map<std::string, Tensor>> Plan::Run(const std::map<std::string, Te
     if (t.nbytes() != v.nbytes) return Internal("input '" + v.name + "' size changed within a plan");
     if (v.nbytes) std::memcpy(v.data, t.raw_data(), v.nbytes);
   }
-  const bool many_threads = omp_get_max_threads() > 1;
-  for (auto& kernel : kernels) {
+  const int threads = omp_get_max_threads();
+  const bool many_threads = threads > 1;
+  const size_t count = kernels.size();
+  for (size_t k = 0; k < count; ++k) {
+    Kernel* kernel = kernels[k].get();
+    const bool split = many_threads && kernel->threads == Kernel::Threads::kSplit;
+    if (split && !profile) {
+      size_t end = k + 1;
+      while (end < count && kernels[end]->threads == Kernel::Threads::kSplit) ++end;
+      ACT_RETURN_IF_ERROR(RunSplit(k, end, threads));
+      k = end - 1;
+      continue;
+    }
     SingleThreadScope one_thread(many_threads && kernel->threads == Kernel::Threads::kOne);
     if (!profile) {
       Status s = kernel->Execute(*this);
@@ -185,7 +232,7 @@ Expected<std::map<std::string, Tensor>> Plan::Run(const std::map<std::string, Te
     timespec cpu0{}, cpu1{};
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
     const auto start = std::chrono::steady_clock::now();
-    Status s = kernel->Execute(*this);
+    Status s = split ? RunSplit(k, k + 1, threads) : kernel->Execute(*this);
     stream_.wait();
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);

@@ -72,10 +72,27 @@ class Kernel {
   std::vector<int> reads, writes;
   std::string detail;           // per-kernel profile only: shapes, weights, oneDNN implementation
   // Whether Execute may use the session's other threads (see Threading below). kAuto: decided by
-  // Plan::Finalize from the bytes the kernel reads and writes.
-  enum class Threads { kAuto, kOne, kAll };
+  // Plan::Finalize from the bytes the kernel reads and writes. kSplit: the kernel computes one part of
+  // its output per thread (ExecutePart), see "Split execution" below.
+  enum class Threads { kAuto, kOne, kAll, kSplit };
   Threads threads = Threads::kAuto;
+
+  // Split execution: a kernel that can compute part `part` of `parts` of its output on its own (an even
+  // split of the output's spatial positions, PartRange) says so here; with several threads Plan::Run runs
+  // part t on thread t, and consecutive split kernels in one parallel region with a barrier between them.
+  virtual bool Splittable() const { return false; }
+  virtual Status ExecutePart(Plan& plan, int part, int parts) { return part == 0 ? Execute(plan) : Status::Ok(); }
 };
+
+// Part `part` of `parts` of [0, n): [begin, end), boundaries rounded down to multiples of `align` (so that
+// parts written by different threads do not share cache lines when align·element bytes is a multiple of 64).
+struct Range {
+  int64_t begin = 0, end = 0;
+};
+inline Range PartRange(int64_t n, int part, int parts, int64_t align = 1) {
+  auto at = [&](int p) { return p >= parts ? n : n * p / parts / align * align; };
+  return {at(part), at(part + 1)};
+}
 
 // Threading at batch 1. Most tensors of a batch-1 model are small, and on a shared 2-core machine a
 // parallel region costs a fork/join (~3 µs with spinning OpenMP threads, ~25 µs with
@@ -91,7 +108,13 @@ class Kernel {
 //     rec none of these gained from a second thread (a 40x6625 float softmax, 2.1 MB: 0.99x; u8 tables,
 //     pads, pooling: 0.4–0.8x), while a kernel reading what the other core just wrote pays for the
 //     transfer either way.
+// Split execution keeps data on the core that wrote it: in a chain of split kernels (INT8 1x1 convolution →
+// hard-swish table + pad → depthwise convolution → ...), thread t computes the t-th part of every output
+// and reads (up to a few halo rows) only what it wrote itself; the parts run in one parallel region (a
+// barrier between kernels, ~1 µs, instead of a fork each).
 bool ComputeWorthThreads(int64_t macs, bool int8);
+// Split execution is on: more than one OpenMP thread, and not turned off with ACT_RUNTIME_SPLIT=0.
+bool SplitExecution();
 constexpr size_t kParallelBytes = size_t{4} << 20;  // 4 MiB
 
 // While alive (and `active`), the calling thread's OpenMP thread count is 1.
@@ -118,6 +141,8 @@ class Plan {
 
   dnnl::engine& engine() { return engine_; }
   dnnl::stream& stream() { return stream_; }
+  // The stream of part `part` of a split kernel (one per thread: a stream is not shared between threads).
+  dnnl::stream& PartStream(int part) { return part_streams_[part]; }
 
   std::deque<Value> values;  // deque: references stay valid while the builder adds values
   std::unordered_map<std::string, int> ids;  // ONNX value name → id (the id that currently holds it)
@@ -140,8 +165,11 @@ class Plan {
                                               std::map<std::string, OpProfile>* profile_out);
 
  private:
+  Status RunSplit(size_t begin, size_t end, int threads);
+
   dnnl::engine engine_;
   dnnl::stream stream_;
+  std::vector<dnnl::stream> part_streams_;
   std::unique_ptr<std::byte[]> arena_storage_;
   std::byte* arena_ = nullptr;
   size_t arena_size_ = 0;
