@@ -64,7 +64,8 @@ bool FusedFloatOpsUseAvx512();
 Expected<bool> TryBuildLayerNorm(PlanBuilder& builder, int index);
 
 // Node `index` is a float Softmax over the last axis (opset ≥ 13 axis −1 / rank−1, or the legacy form
-// with axis rank−1) with rows of at least 256 values: lowers it to SoftmaxRows and returns true.
+// with axis rank−1) with rows of up to 128 or at least 256 values: lowers it to SoftmaxRows and returns
+// true.
 Expected<bool> TryBuildSoftmaxLastAxis(PlanBuilder& builder, int index);
 
 // The INT8 path is about to add float value `name` = (q − zp)·scale + bias[last axis] of the plain
