@@ -1,6 +1,6 @@
 // The fused float kernels (src/runtime/onednn/fused_float_ops.h): each row kernel against its formula
 // evaluated in double on PP-OCRv4 rec's shapes (LayerNorm over [40, 120], softmax over [40, 6625] and
-// [320, 40]), and each plan-builder fusion against the unfused plan — the `reference` backend, or the same
+// [320, 40], attention with 8 heads of 40 x 15), and each plan-builder fusion against the unfused plan — the `reference` backend, or the same
 // graph with an extra reader that blocks the fusion — with a check, through the kernel profile, that the
 // pattern was (or was not) fused.
 #include <gtest/gtest.h>
@@ -359,6 +359,98 @@ TEST(FusedFloatOps, Int8HeadDequantizeBiasSoftmaxFused) {
   // step apart (0.09 in logit → up to ~9% in that probability), so only a loose check: 0.1 of the largest.
   const RunResult ref = RunOn(fused_graph, "reference", x);
   EXPECT_LE(test::MaxRelativeError(fused.outputs.at(y), ref.outputs.at(y)), 0.1);
+}
+
+}  // namespace
+}  // namespace act::runtime
+
+namespace act::runtime {
+namespace {
+
+// softmax((q·scale)·kᵀ)·v per (batch, head) in double, from qkv [B, N, 3, H, D].
+std::vector<double> AttentionDouble(const std::vector<float>& qkv, const onednn::AttentionShape& s, float scale) {
+  const int64_t n = s.tokens, d = s.dim, h = s.heads, stride = 3 * h * d;
+  std::vector<double> out(s.batch * h * n * d);
+  for (int64_t b = 0; b < s.batch; ++b) {
+    for (int64_t head = 0; head < h; ++head) {
+      const float* base = qkv.data() + b * n * stride + head * d;
+      for (int64_t i = 0; i < n; ++i) {
+        std::vector<double> scores(n);
+        for (int64_t j = 0; j < n; ++j) {
+          double acc = 0;
+          for (int64_t c = 0; c < d; ++c) acc += static_cast<double>(base[i * stride + c] * scale) * base[j * stride + h * d + c];
+          scores[j] = acc;
+        }
+        const std::vector<double> p = SoftmaxDouble(scores);
+        for (int64_t c = 0; c < d; ++c) {
+          double acc = 0;
+          for (int64_t j = 0; j < n; ++j) acc += p[j] * base[j * stride + 2 * h * d + c];
+          out[((b * h + head) * n + i) * d + c] = acc;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+TEST(FusedFloatOps, AttentionHeadsMatchDouble) {
+  // ≤ 1e-5 of the largest output: float dot products of D ≤ 20 terms, the 2e-7 exponential, and sums of
+  // N ≤ 129 probabilities times values (a few float roundings each, relative to outputs of order 1).
+  // PP-OCRv4's 8 heads of 40 x 15; two score and two output vectors; N > 128 (the scalar loops).
+  for (const onednn::AttentionShape& s : {onednn::AttentionShape{1, 40, 8, 15}, onednn::AttentionShape{2, 20, 3, 20},
+                                          onednn::AttentionShape{1, 129, 2, 4}}) {
+    const std::vector<float> qkv = RandomVector(s.batch * s.tokens * 3 * s.heads * s.dim, 71, -1.5f, 1.5f);
+    std::vector<float> out(s.batch * s.heads * s.tokens * s.dim);
+    onednn::AttentionHeads(qkv.data(), out.data(), s, 0.258f);
+    const std::vector<double> ref = AttentionDouble(qkv, s, 0.258f);
+    double max_ref = 0, max_diff = 0;
+    for (size_t i = 0; i < ref.size(); ++i) {
+      max_ref = std::max(max_ref, std::abs(ref[i]));
+      max_diff = std::max(max_diff, std::abs(out[i] - ref[i]));
+    }
+    EXPECT_LT(max_diff / max_ref, 1e-5) << s.tokens << " tokens, " << s.heads << " heads of " << s.dim;
+  }
+}
+
+// SVTR's attention core as Paddle2ONNX writes it, on qkv [1, 40, 360] (8 heads of 15). With
+// `v_is_output`, v is also a graph output, which must block the fusion.
+ir::Graph SvtrAttention(bool v_is_output, std::string* out, std::string* v_name) {
+  Graph gb({1, 40, 360});
+  auto ints = [&](const std::vector<int64_t>& v) { return gb.Init(Tensor::FromVector<int64_t>({static_cast<int64_t>(v.size())}, v)); };
+  const std::string r = gb.Op("Reshape", {"x", ints({0, -1, 3, 8, 15})});
+  const std::string t = gb.Op("Transpose", {r}, {{"perm", ir::Attribute::Ints({2, 0, 3, 1, 4})}});
+  std::string part[3];
+  for (int64_t i = 0; i < 3; ++i) {
+    const std::string s = gb.Op("Slice", {t, ints({i}), ints({i + 1}), ints({0})});
+    part[i] = gb.Op("Squeeze", {s, ints({0})});
+  }
+  const std::string q = gb.Op("Mul", {part[0], gb.Init(FloatTensor({}, {0.2581989f}))});
+  const std::string kt = gb.Op("Transpose", {part[1]}, {{"perm", ir::Attribute::Ints({0, 1, 3, 2})}});
+  const std::string p = gb.Op("Softmax", {gb.Op("MatMul", {q, kt})}, {{"axis", ir::Attribute::Int(-1)}});
+  *out = gb.Op("MatMul", {p, part[2]});
+  *v_name = part[2];
+  if (v_is_output) return gb.Finish({*out, part[2]});
+  return gb.Finish({*out});
+}
+
+TEST(FusedFloatOps, SvtrAttentionRunsAsOneKernel) {
+  // Against the reference backend (each node on its own kernel): 1e-5 of the largest output, as above.
+  std::string y, v;
+  const ir::Graph graph = SvtrAttention(false, &y, &v);
+  const Tensor x = FloatTensor({1, 40, 360}, RandomVector(40 * 360, 81, -2.f, 2.f));
+  const RunResult fused = RunOn(graph, "onednn", x), ref = RunOn(graph, "reference", x);
+  ASSERT_EQ(fused.outputs.count(y), 1u);
+  EXPECT_EQ(fused.outputs.at(y).shape(), (Shape{1, 8, 40, 15}));
+  EXPECT_LE(test::MaxRelativeError(fused.outputs.at(y), ref.outputs.at(y)), 1e-5);
+  EXPECT_TRUE(HasLabel(fused, "Attention("));
+  EXPECT_FALSE(HasLabel(fused, "MatMul"));
+
+  // v read outside the pattern: nothing fused, same results.
+  const ir::Graph blocked = SvtrAttention(true, &y, &v);
+  const RunResult fast = RunOn(blocked, "onednn", x), ref2 = RunOn(blocked, "reference", x);
+  EXPECT_FALSE(HasLabel(fast, "Attention("));
+  EXPECT_LE(test::MaxRelativeError(fast.outputs.at(y), ref2.outputs.at(y)), 1e-5);
+  EXPECT_LE(test::MaxRelativeError(fast.outputs.at(v), ref2.outputs.at(v)), 1e-6);
 }
 
 }  // namespace

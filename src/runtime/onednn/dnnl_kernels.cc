@@ -766,6 +766,10 @@ Expected<bool> BuildReduceMean(PlanBuilder& b, int index) {
   return BuildReduce(b, index);
 }
 
+// Reshape may start SVTR's attention core, run as one kernel (fused_float_ops.h); otherwise it stays a
+// view (the reference kernel's alias).
+Expected<bool> BuildReshape(PlanBuilder& b, int index) { return TryBuildAttention(b, index); }
+
 // ---- concat ---------------------------------------------------------------------------------------------
 
 Expected<bool> BuildConcat(PlanBuilder& b, int index) {
@@ -831,6 +835,7 @@ const std::vector<DnnlOpInfo>& DnnlOps() {
       {"ReduceMean", &BuildReduceMean}, {"ReduceSum", &BuildReduce},
       {"ReduceMax", &BuildReduce},    {"ReduceMin", &BuildReduce},
       {"Concat", &BuildConcat},
+      {"Reshape", &BuildReshape},
   };
   return kOps;
 }

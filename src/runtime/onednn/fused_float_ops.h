@@ -8,6 +8,8 @@
 //       ⇒ our own AVX-512 softmax (max, exp and sum, scale; one row at a time, in L1)
 //   DequantizeLinear(u8 table) + Add(bias) → Softmax over the last axis (the Add's only reader)
 //       ⇒ one kernel reading the quantized bytes
+//   Reshape(qkv) → Transpose → Slice/Squeeze ×3 → [Mul(scale)] · Transpose(k) → MatMul → Softmax → MatMul(v)
+//       ⇒ one multi-head attention kernel (SVTR's attention core)
 //
 // The row kernels are plain functions (tested on their own against the scalar formulas); the Try… functions
 // are the plan builder's hooks: each matches its pattern from the node being built, checks that every
@@ -57,6 +59,16 @@ void VectorExp(const float* x, float* y, int64_t n);
 // Whether the AVX-512 paths run on this CPU (otherwise the scalar loops do).
 bool FusedFloatOpsUseAvx512();
 
+// Multi-head attention core. `qkv` is [B, N, 3, H, D] (per token: the q, k and v of every head, as one
+// Linear layer of 3·H·D outputs writes them); per batch b and head h, with q, k, v the [N, D] slices:
+//   out[b, h] = softmax((q · scale) · kᵀ) · v        (out: [B, H, N, D])
+// The AVX-512 path takes N ≤ 128 and D ≤ 64 (AttentionSupported); others run the scalar loops.
+struct AttentionShape {
+  int64_t batch = 0, tokens = 0, heads = 0, dim = 0;
+};
+bool AttentionSupported(const AttentionShape& shape);
+void AttentionHeads(const float* qkv, float* out, const AttentionShape& shape, float scale);
+
 // ---- plan builder hooks -----------------------------------------------------------------------------
 
 // Node `index` is a ReduceMean starting a decomposed LayerNorm over the last axis: lowers the whole
@@ -67,6 +79,15 @@ Expected<bool> TryBuildLayerNorm(PlanBuilder& builder, int index);
 // with axis rank−1) with rows of up to 128 or at least 256 values: lowers it to SoftmaxRows and returns
 // true.
 Expected<bool> TryBuildSoftmaxLastAxis(PlanBuilder& builder, int index);
+
+// Node `index` is a Reshape starting the attention core of SVTR (PP-OCRv4 rec's neck), as Paddle2ONNX
+// exports it:
+//   t = Transpose(Reshape(qkv [B, N, 3·H·D] → [B, N, 3, H, D]), perm 2,0,3,1,4);
+//   q, k, v = Squeeze(Slice(t, i : i+1 on axis 0), axis 0) for i = 0, 1, 2;
+//   out = MatMul(Softmax(MatMul([Mul(q, scale)], Transpose(k, perm 0,1,3,2)), last axis), v)
+// with every intermediate read only inside the pattern. Lowers it as one AttentionHeads kernel writing
+// `out` and returns true; false (nothing added) when the graph differs.
+Expected<bool> TryBuildAttention(PlanBuilder& builder, int index);
 
 // The INT8 path is about to add float value `name` = (q − zp)·scale + bias[last axis] of the plain
 // quantized value `quantized` (u8, or s8 when `is_signed`): a DequantizeLinear and the Add after it.
