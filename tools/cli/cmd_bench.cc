@@ -1,7 +1,8 @@
-// onnx-act bench --model M [--vs M2] [--threads N] [--runs K] [--warmup W] [--engine onednn|torch|reference]
+// onnx-act bench --model M [--vs M2 [--block N]] [--threads N] [--runs K] [--warmup W] [--engine onednn|torch|reference]
 //                [--profile] [--shape NAME=d0,d1,...] [--clock wall|cpu]
 // Measures inference latency in our runtime: W warm-up runs, then K timed runs (with --vs, M and M2
-// alternate run by run so that both see the same machine state). Inputs are fixed-seed uniform noise in
+// alternate run by run so that both see the same machine state; with --block N they take turns of N runs,
+// the first of each turn untimed, which measures each model with warm caches). Inputs are fixed-seed uniform noise in
 // [0, 1) for float inputs and ones for integer inputs (token ids, masks); symbolic dimensions are 1
 // unless --shape gives them. The last line is
 //   median_ms=<M> p10_ms=… p90_ms=… peak_rss_mb=… [vs_median_ms=<M2> vs_p10_ms=… vs_p90_ms=… ratio=<M/M2>]
@@ -30,6 +31,7 @@ struct BenchOptions {
   int threads = 1;
   int runs = 50;
   int warmup = -1;
+  int block = 1;  // with --vs: runs per turn (the first of a turn after the first turn is not timed)
   std::string engine = "onednn";
   bool profile = false;
   int profile_kernels = 0;  // > 0: also list the N slowest kernels one by one
@@ -200,8 +202,23 @@ Status RunBench(const BenchOptions& o) {
     for (Subject& s : subjects) ACT_RETURN_IF_ERROR(TimedRun(s, o.clock == "cpu"));
   }
   for (Subject& s : subjects) s.ms.clear();
-  for (int i = 0; i < o.runs; ++i) {
-    for (Subject& s : subjects) ACT_RETURN_IF_ERROR(TimedRun(s, o.clock == "cpu"));
+  if (o.block <= 1) {
+    for (int i = 0; i < o.runs; ++i) {
+      for (Subject& s : subjects) ACT_RETURN_IF_ERROR(TimedRun(s, o.clock == "cpu"));
+    }
+  } else {
+    // Turns of `block` runs: the first run of a turn warms the caches the other model evicted and is
+    // dropped, so the timed runs see each model as it runs on its own, while the turns still alternate
+    // often enough (tens of ms) that both models see the same machine state.
+    for (int done = 0; done < o.runs; done += o.block - 1) {
+      for (Subject& s : subjects) {
+        for (int i = 0; i < o.block && done + i - 1 < o.runs; ++i) {
+          const size_t before = s.ms.size();
+          ACT_RETURN_IF_ERROR(TimedRun(s, o.clock == "cpu"));
+          if (i == 0) s.ms.resize(before);
+        }
+      }
+    }
   }
   if (o.profile || o.profile_kernels > 0) {
     // Profiling times every kernel separately (with a stream wait each), so it runs apart from the timing.
@@ -224,8 +241,8 @@ Status RunBench(const BenchOptions& o) {
       PrintProfile(view, o.runs, o.profile_kernels);
     }
   }
-  std::printf("engine=%s threads=%d runs=%d warmup=%d clock=%s\n", o.engine.c_str(), o.threads, o.runs, warmup,
-              o.clock.c_str());
+  std::printf("engine=%s threads=%d runs=%d warmup=%d clock=%s block=%d\n", o.engine.c_str(), o.threads, o.runs,
+              warmup, o.clock.c_str(), o.block);
   const Stats a = Summarize(subjects[0].ms);
   std::printf("model: %s\n", subjects[0].path.c_str());
   if (subjects.size() > 1) std::printf("vs:    %s\n", subjects[1].path.c_str());
@@ -250,6 +267,10 @@ CommandRunner AddBenchCommand(CLI::App& app) {
   sub->add_option("--model", options->model, "ONNX model file")->required();
   sub->add_option("--vs", options->vs, "A second model, run alternately with the first (e.g. its INT8 version)");
   sub->add_option("--threads", options->threads, "Threads")->capture_default_str();
+  sub->add_option("--block", options->block,
+                  "With --vs: the models take turns of N runs instead of alternating run by run; the first run "
+                  "of each turn is not timed (it reloads the caches the other model evicted), so the medians "
+                  "are each model's warm latency, as when it runs alone")->capture_default_str()->check(CLI::PositiveNumber);
   sub->add_option("--runs", options->runs, "Timed runs per model")->capture_default_str();
   sub->add_option("--warmup", options->warmup, "Warm-up runs per model (default: max(3, runs/10))");
   sub->add_option("--engine", options->engine, "Runtime backend: onednn | torch")->capture_default_str();

@@ -55,8 +55,7 @@ bool ComputeWorthThreads(int64_t macs, bool int8) {
 }
 
 bool SplitExecution() {
-  static const bool enabled = EnvOr("ACT_RUNTIME_SPLIT", 1) != 0;
-  return enabled && omp_get_max_threads() > 1;
+  return EnvOr("ACT_RUNTIME_SPLIT", 1) != 0 && omp_get_max_threads() > 1;  // read when planning, not per run
 }
 
 SingleThreadScope::SingleThreadScope(bool active) {
