@@ -491,14 +491,27 @@ class DequantizeBiasSoftmaxKernel : public Kernel {
   int src = -1, dst = -1;
   DequantizeBias params;
   std::vector<float> bias;
+  int64_t rows = 0;  // rows of the input (set by the builder)
+  static constexpr int64_t kMinSplitRows = 16;
   Status Execute(Plan& plan) override {
-    const Value& in = plan.values[src];
-    const int64_t n = RowLength(in);
+    Rows(plan, {0, rows});
+    return Status::Ok();
+  }
+  // Split execution (plan.h): part p takes a p-th of the rows, those the split MatMul before it wrote.
+  bool Splittable() const override { return rows >= kMinSplitRows; }
+  Status ExecutePart(Plan& plan, int part, int parts) override {
+    Rows(plan, PartRange(rows, part, parts));
+    return Status::Ok();
+  }
+
+ private:
+  void Rows(Plan& plan, Range r) const {
+    if (r.end <= r.begin) return;
+    const int64_t n = RowLength(plan.values[src]);
     DequantizeBias d = params;
     d.bias = bias.data();
-    DequantizeBiasSoftmaxRows(static_cast<const uint8_t*>(in.data), static_cast<float*>(plan.values[dst].data),
-                              NumElements(in.shape) / n, n, d);
-    return Status::Ok();
+    DequantizeBiasSoftmaxRows(static_cast<const uint8_t*>(plan.values[src].data) + r.begin * n,
+                              static_cast<float*>(plan.values[dst].data) + r.begin * n, r.end - r.begin, n, d);
   }
 };
 
@@ -790,6 +803,7 @@ Expected<int> TryAddDequantizeBiasSoftmax(PlanBuilder& b, int quantized, float s
   k->params.zero_point = zero_point;
   k->params.is_signed = is_signed;
   k->bias.assign(bias.data<float>(), bias.data<float>() + bias.numel());
+  k->rows = NumElements(q.shape) / q.shape.back();
   k->dst = b.AddPlainValue(softmax.outputs[0], DType::kFloat32, q.shape);
   k->reads = {quantized};
   k->writes = {k->dst};

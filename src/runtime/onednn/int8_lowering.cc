@@ -469,8 +469,10 @@ int PadInProducer(PlanBuilder& b, int x, int conv_index, const std::array<int64_
 
 // ---- DQ(x), DQ(w), [DQ(b)] → Conv → [element-wise] → [Q] -----------------------------------------------
 
-// Fewest output positions per thread for a position-split 1x1 convolution (split_conv.h).
+// Fewest output positions per thread for a position-split 1x1 convolution (split_conv.h), and rows per
+// thread for a split INT8 MatMul (PP-OCRv4's 40x120·120x6625 head: 20 rows each).
 constexpr int64_t kMinSplitConvPositions = 64;
+constexpr int64_t kMinSplitMatMulRows = 8;
 
 Expected<bool> BuildConvInt8(PlanBuilder& b, int index) {
   const ir::Node& node = b.graph().nodes[index];
@@ -715,9 +717,34 @@ Expected<bool> BuildMatMulInt8(PlanBuilder& b, int index) {
       for (int64_t n = 0; n < N; ++n)
         for (int64_t k = 0; k < K; ++k) wt[n * K + k] = tb ? w[n * K + k] : w[k * N + n];
       if (bias_acc.empty()) bias_acc.assign(N, 0.f);
+      const bool threads = ComputeWorthThreads(rows * K * N, true);
+      // With several threads, a large one is split by rows (split_conv.h), as the kernel after it can be.
+      const int parts = SplitExecution() ? omp_get_max_threads() : 1;
+      if (threads && parts > 1 && rows >= kMinSplitMatMulRows * parts) {
+        ACT_ASSIGN_OR_RETURN(int src, b.Plain(x));
+        const dnnl::primitive_attr attr = MakeAttr(b, out, scales, 1 << 1, xq.scale, ws);
+        auto make_pd = [&](int64_t n) {
+          const memory::desc s_md({1, K, 1, n}, ToDnnl(xq.dtype), tag::nhwc);
+          const memory::desc d_md({1, N, 1, n}, OutType(out), tag::nhwc);
+          dnnl::convolution_forward::desc d(prop_kind::forward_inference, algorithm::convolution_direct, s_md, w_any,
+                                            b_md, d_md, {1, 1}, {0, 0}, {0, 0}, {0, 0});
+          return dnnl::convolution_forward::primitive_desc(d, attr, b.engine());
+        };
+        const DType out_dtype = out.quantized ? out.q.dtype : DType::kFloat32;
+        const int dst = AddOutputValue(b, out, out_shape, PlainDesc(out_shape, out_dtype));
+        ACT_ASSIGN_OR_RETURN(auto k, PositionSplitConvKernel::Create(b.engine(), src, dst, rows, K, N,
+                                                                     static_cast<int>(DTypeSize(out_dtype)), parts,
+                                                                     make_pd, wt.data(), bias_acc));
+        k->label = Label(node.op_type, out) + "(1x1 conv, split)";
+        k->node_name = node.name;
+        b.AddKernel(std::move(k));
+        if (table_bias) {
+          ACT_RETURN_IF_ERROR(AddDequantizeWithBias(b, dst, out.q, *table_bias, table_out).status());
+        }
+        return true;
+      }
       dnnl::convolution_forward::desc d(prop_kind::forward_inference, algorithm::convolution_direct, src_md, w_any, b_md,
                                         dst_md, {1, 1}, {0, 0}, {0, 0}, {0, 0});
-      const bool threads = ComputeWorthThreads(rows * K * N, true);
       SingleThreadScope one_thread(!threads);
       dnnl::convolution_forward::primitive_desc pd(d, MakeAttr(b, out, scales, 1 << 1, xq.scale, ws), b.engine());
       ACT_ASSIGN_OR_RETURN(int src, b.Plain(x));

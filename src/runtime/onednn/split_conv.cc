@@ -21,8 +21,10 @@ Expected<std::unique_ptr<PositionSplitConvKernel>> PositionSplitConvKernel::Crea
   const memory::desc w_plain({out_channels, in_channels, 1, 1}, memory::data_type::s8, memory::format_tag::abcd);
   const memory::desc b_md({out_channels}, memory::data_type::f32, memory::format_tag::a);
   ACT_ASSIGN_OR_RETURN(k->bias_, ReorderConstant(engine, bias.data(), b_md, b_md));
-  // Boundaries on whole cache lines of the destination (and of the source for 64-multiple channels).
-  const int64_t align = 64 / std::gcd<int64_t>(k->dst_position_bytes_, 64);
+  // Boundaries on whole cache lines of the destination (and of the source for 64-multiple channels),
+  // unless that would leave a part with few positions (a matmul head of 40 rows of 6625 bytes: align 1).
+  int64_t align = 64 / std::gcd<int64_t>(k->dst_position_bytes_, 64);
+  if (positions / parts < 4 * align) align = 1;
   SingleThreadScope one_thread(true);
   for (int p = 0; p < parts; ++p) {
     const Range r = PartRange(positions, p, parts, align);
