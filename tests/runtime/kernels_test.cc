@@ -366,9 +366,9 @@ TEST(OnednnKernels, DequantizeOfAReshapedQuantizedTensor) {
 // A squeeze-excite block on the INT8 path: conv → Q → DQ → Relu (a table to float, kept NHWC since its
 // readers are GlobalAveragePool and Mul) → GlobalAveragePool → Sigmoid → Mul(x, per-channel) → Q (fused
 // with the Mul into one NHWC pass) → next conv. Against the float reference within 0.03 of the largest
-// output (requantization ties may round apart; a layout error is off by O(1)).
+// output (requantization ties may round apart; a layout error is off by O(1)); 2 threads = 1 thread.
 TEST(OnednnKernels, Int8SqueezeExciteStaysNhwc) {
-  const Shape xs = {1, 32, 6, 9};
+  const Shape xs = {1, 48, 12, 40};
   GraphBuilder gb(xs);
   auto q = [&](const std::string& v, float s, int zp) {
     const std::string sc = gb.Const<float>({}, {s}), z = gb.Const<uint8_t>({}, {static_cast<uint8_t>(zp)});
@@ -380,13 +380,23 @@ TEST(OnednnKernels, Int8SqueezeExciteStaysNhwc) {
     for (auto& v : w) v = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
     return gb.Op("DequantizeLinear", {gb.Const<int8_t>(shape, w), gb.Const<float>({}, {0.003f})});
   };
-  std::string y = gb.Op("Conv", {q("x", 0.01f, 20), weights({32, 32, 1, 1}), gb.Weight({32})});
+  std::string y = gb.Op("Conv", {q("x", 0.01f, 20), weights({48, 48, 1, 1}), gb.Weight({48})});
   const std::string r = gb.Op("Relu", {q(y, 0.02f, 110)});
   std::string se = gb.Op("Sigmoid", {gb.Op("GlobalAveragePool", {r})});
   y = q(gb.Op("Mul", {r, se}), 0.01f, 0);
-  y = gb.Op("Conv", {y, weights({16, 32, 1, 1}), gb.Weight({16})});
+  y = gb.Op("Conv", {y, weights({16, 48, 1, 1}), gb.Weight({16})});
   y = q(y, 0.02f, 128);
-  EXPECT_LE(CompareBackends(gb.Finish(y), Random(xs, 43, 0.f, 2.f)), 0.03);
+  const ir::Graph graph = gb.Finish(y);
+  const Tensor x = Random(xs, 43, 0.f, 2.f);
+  EXPECT_LE(CompareBackends(graph, x), 0.03);
+  // At 2 threads the table to float and the Mul+Q run split by pixels (plan.h): the same bytes.
+  auto one = Session::Create(graph, {"onednn", 1});
+  auto two = Session::Create(graph, {"onednn", 2});
+  ASSERT_TRUE(one.ok() && two.ok());
+  auto a = (*one)->Run({{"x", x}});
+  auto c = (*two)->Run({{"x", x}});
+  ASSERT_TRUE(a.ok() && c.ok());
+  EXPECT_EQ(test::MaxRelativeError(c->at(y), a->at(y)), 0.0);
 }
 
 // Split execution at 2 threads (plan.h): an INT8 1x1 convolution split by output positions

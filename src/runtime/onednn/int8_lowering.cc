@@ -1256,6 +1256,18 @@ class ChannelMulQuantizeKernel : public Kernel {
     for (int64_t p = 0; p < pixels; ++p) Row(x + p * C, s, y + p * C, C, q.scale, static_cast<float>(q.zero_point));
     return Status::Ok();
   }
+  // Split execution (plan.h): part p takes a p-th of the pixels.
+  bool Splittable() const override { return split_pixels >= 64; }
+  Status ExecutePart(Plan& plan, int part, int parts) override {
+    const int64_t C = plan.values[src].shape[1];
+    const Range r = PartRange(split_pixels, part, parts, 64 / std::gcd<int64_t>(C, 64));
+    const auto* x = static_cast<const float*>(plan.values[src].data);
+    const auto* s = static_cast<const float*>(plan.values[channel_scale].data);
+    auto* y = static_cast<uint8_t*>(plan.values[dst].data);
+    for (int64_t p = r.begin; p < r.end; ++p) Row(x + p * C, s, y + p * C, C, q.scale, static_cast<float>(q.zero_point));
+    return Status::Ok();
+  }
+  int64_t split_pixels = 0;  // N·H·W (set by the builder)
 
  private:
   __attribute__((target("avx512f,avx512bw"))) static void Row(const float* x, const float* s, uint8_t* y, int64_t C,
@@ -1306,6 +1318,7 @@ Expected<bool> TryFuseChannelMul(PlanBuilder& b, int index, int x, const QParams
   k->src = a;
   k->channel_scale = c;
   k->q = p;
+  k->split_pixels = xs[0] * xs[2] * xs[3];
   k->dst = b.AddValue(b.graph().nodes[index].outputs[0], p.dtype, xs, NhwcDesc(xs, p.dtype));
   b.V(k->dst).quant = {p.scale, p.zero_point};
   k->reads = {a, c};
@@ -1648,6 +1661,18 @@ class FloatLookupKernel : public Kernel {
     }
     return Status::Ok();
   }
+  // Split execution (plan.h), for the plain element-wise map (a squeeze-excite block's NHWC input): part p
+  // maps a p-th of the bytes.
+  bool Splittable() const override { return nhwc_channels == 0 && bias.empty() && split_bytes >= (16 << 10); }
+  Status ExecutePart(Plan& plan, int part, int parts) override {
+    const Range r = PartRange(split_bytes, part, parts, 64);
+    if (r.end > r.begin) {
+      Lookup(static_cast<const uint8_t*>(plan.values[src].data) + r.begin,
+             static_cast<float*>(plan.values[dst].data) + r.begin, r.end - r.begin);
+    }
+    return Status::Ok();
+  }
+  int64_t split_bytes = 0;  // bytes of the source (set by the builder)
 
  private:
   static constexpr int64_t kTile = 64;
@@ -1799,6 +1824,7 @@ Expected<bool> TryBuildLut(PlanBuilder& b, int index) {
     }
     for (int c : region) b.Consume(c);
     fk->src = x;
+    fk->split_bytes = NumElements(shape);
     fk->dst = any_layout_readers ? b.AddValue(exit_value, DType::kFloat32, shape, NhwcDesc(shape, DType::kFloat32))
                                  : b.AddPlainValue(exit_value, DType::kFloat32, shape);
     fk->reads = {x};
@@ -1889,6 +1915,7 @@ Expected<int> AddDequantize(PlanBuilder& b, int quantized, float scale, int32_t 
       ACT_ASSIGN_OR_RETURN(src, b.Plain(quantized));
     }
     fk->src = src;
+    fk->split_bytes = NumElements(q.shape);
     fk->dst = b.AddPlainValue(name, DType::kFloat32, q.shape);
     fk->reads = {src};
     fk->writes = {fk->dst};
