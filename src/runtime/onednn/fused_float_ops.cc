@@ -1,6 +1,7 @@
 #include "runtime/onednn/fused_float_ops.h"
 
 #include <immintrin.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -28,11 +29,15 @@ bool HasAvx512() {
 // lowers the thread count to 1 around kernels it keeps on one thread (plan.h, Threading).
 constexpr int64_t kParallelElements = int64_t{1} << 16;
 
-// Runs row(r) for every row; over the OpenMP threads when there are enough elements. Small inputs do not
-// enter a parallel region at all (even an `if(false)` one costs a call into the runtime).
+// Whether rows·n elements are worth a parallel region: enough work, and not already inside one (a kernel
+// run part by part under split execution, plan.h, calls the row functions from its own thread).
+bool SplitRows(int64_t rows, int64_t n) { return rows > 1 && rows * n >= kParallelElements && !omp_in_parallel(); }
+
+// Runs row(r) for every row; over the OpenMP threads when SplitRows. Small inputs do not enter a parallel
+// region at all (even an `if(false)` one costs a call into the runtime).
 template <typename RowFunction>
 void ForRows(int64_t rows, int64_t n, const RowFunction& row) {
-  if (rows > 1 && rows * n >= kParallelElements) {
+  if (SplitRows(rows, n)) {
 #pragma omp parallel for schedule(static)
     for (int64_t r = 0; r < rows; ++r) row(r);
   } else {
@@ -382,7 +387,7 @@ void VectorExp(const float* x, float* y, int64_t n) {
 
 void SoftmaxRows(const float* x, float* y, int64_t rows, int64_t n) {
   if (HasAvx512() && n <= kShortRow) {
-    if (rows * n < kParallelElements) return SoftmaxShortRows(x, y, rows, n);
+    if (!SplitRows(rows, n)) return SoftmaxShortRows(x, y, rows, n);
     const int64_t blocks = (rows + 63) / 64;  // 64 rows per task
 #pragma omp parallel for schedule(static)
     for (int64_t b = 0; b < blocks; ++b) {
