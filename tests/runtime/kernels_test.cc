@@ -64,6 +64,17 @@ struct GraphBuilder {
     g.AddNode(n);
     return n.outputs[0];
   }
+  // DequantizeLinear(QuantizeLinear(v)) with a u8 per-tensor scale and zero point.
+  std::string QDQ(const std::string& v, float scale, int zero_point) {
+    const std::string s = Const<float>({}, {scale}), z = Const<uint8_t>({}, {static_cast<uint8_t>(zero_point)});
+    return Op("DequantizeLinear", {Op("QuantizeLinear", {v, s, z}), s, z});
+  }
+  // DequantizeLinear of random int8 weights in [-127, 127] with one scale.
+  std::string Int8Weights(const Shape& shape, float scale, std::mt19937& rng) {
+    std::vector<int8_t> w(NumElements(shape));
+    for (auto& v : w) v = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
+    return Op("DequantizeLinear", {Const<int8_t>(shape, w), Const<float>({}, {scale})});
+  }
   ir::Graph Finish(const std::string& y) {
     ir::ValueInfo out;
     out.name = y;
@@ -370,16 +381,9 @@ TEST(OnednnKernels, DequantizeOfAReshapedQuantizedTensor) {
 TEST(OnednnKernels, Int8SqueezeExciteStaysNhwc) {
   const Shape xs = {1, 48, 12, 40};
   GraphBuilder gb(xs);
-  auto q = [&](const std::string& v, float s, int zp) {
-    const std::string sc = gb.Const<float>({}, {s}), z = gb.Const<uint8_t>({}, {static_cast<uint8_t>(zp)});
-    return gb.Op("DequantizeLinear", {gb.Op("QuantizeLinear", {v, sc, z}), sc, z});
-  };
+  auto q = [&](const std::string& v, float s, int zp) { return gb.QDQ(v, s, zp); };
   std::mt19937 rng(7);
-  auto weights = [&](const Shape& shape) {
-    std::vector<int8_t> w(NumElements(shape));
-    for (auto& v : w) v = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
-    return gb.Op("DequantizeLinear", {gb.Const<int8_t>(shape, w), gb.Const<float>({}, {0.003f})});
-  };
+  auto weights = [&](const Shape& shape) { return gb.Int8Weights(shape, 0.003f, rng); };
   std::string y = gb.Op("Conv", {q("x", 0.01f, 20), weights({48, 48, 1, 1}), gb.Weight({48})});
   const std::string r = gb.Op("Relu", {q(y, 0.02f, 110)});
   std::string se = gb.Op("Sigmoid", {gb.Op("GlobalAveragePool", {r})});
@@ -407,16 +411,9 @@ TEST(OnednnKernels, Int8SqueezeExciteStaysNhwc) {
 TEST(OnednnKernels, Int8SplitChainAtTwoThreadsEqualsOneThread) {
   const Shape xs = {1, 32, 13, 37};
   GraphBuilder gb(xs);
-  auto q = [&](const std::string& v, float s, int zp) {
-    const std::string sc = gb.Const<float>({}, {s}), z = gb.Const<uint8_t>({}, {static_cast<uint8_t>(zp)});
-    return gb.Op("DequantizeLinear", {gb.Op("QuantizeLinear", {v, sc, z}), sc, z});
-  };
+  auto q = [&](const std::string& v, float s, int zp) { return gb.QDQ(v, s, zp); };
   std::mt19937 rng(11);
-  auto weights = [&](const Shape& shape) {
-    std::vector<int8_t> w(NumElements(shape));
-    for (auto& v : w) v = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
-    return gb.Op("DequantizeLinear", {gb.Const<int8_t>(shape, w), gb.Const<float>({}, {0.004f})});
-  };
+  auto weights = [&](const Shape& shape) { return gb.Int8Weights(shape, 0.004f, rng); };
   std::string y = gb.Op("Conv", {q("x", 0.01f, 20), weights({48, 32, 1, 1}), gb.Weight({48})});
   y = q(gb.Op("Relu", {q(y, 0.02f, 110)}), 0.015f, 3);
   y = gb.Op("Conv", {y, weights({48, 1, 5, 5}), gb.Weight({48})},
