@@ -282,16 +282,24 @@ __attribute__((target("avx512f"))) void AttentionHeadAvx512(const float* qkv, fl
   const float* q = qkv;
   const float* k = qkv + 1 * (row_stride / 3);  // the three parts of a token row are H·D apart
   const float* v = qkv + 2 * (row_stride / 3);
+  alignas(64) float qs[16 * OV];
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t c = 0; c < d; ++c) kt[c * kPadded + j] = k[j * row_stride + c];
   for (int64_t c = 0; c < d; ++c)
-    for (int64_t j = 0; j < kPadded; ++j) kt[c * kPadded + j] = j < n ? k[j * row_stride + c] : 0.f;
+    for (int64_t j = n; j < kPadded; ++j) kt[c * kPadded + j] = 0.f;
   __mmask16 score_mask[SV], out_mask[OV];
   for (int w = 0; w < SV; ++w) score_mask[w] = TailMask(n - 16 * w);
   for (int w = 0; w < OV; ++w) out_mask[w] = TailMask(d - 16 * w);
+  const __m512 vscale = _mm512_set1_ps(scale);
   for (int64_t i = 0; i < n; ++i) {
+    // q_i · scale (the Mul), then broadcast from memory one value at a time (the MatMul).
+    for (int w = 0; w < OV; ++w) {
+      _mm512_store_ps(qs + 16 * w, _mm512_mul_ps(_mm512_maskz_loadu_ps(out_mask[w], q + i * row_stride + 16 * w), vscale));
+    }
     __m512 acc[SV];
     for (int w = 0; w < SV; ++w) acc[w] = _mm512_setzero_ps();
     for (int64_t c = 0; c < d; ++c) {
-      const __m512 qc = _mm512_set1_ps(q[i * row_stride + c] * scale);  // the Mul, then the MatMul
+      const __m512 qc = _mm512_set1_ps(qs[c]);
       for (int w = 0; w < SV; ++w) acc[w] = _mm512_fmadd_ps(qc, _mm512_load_ps(kt + c * kPadded + 16 * w), acc[w]);
     }
     __m512 vmax = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
