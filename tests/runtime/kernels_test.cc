@@ -377,9 +377,10 @@ TEST(OnednnKernels, DequantizeOfAReshapedQuantizedTensor) {
 // A squeeze-excite block on the INT8 path: conv → Q → DQ → Relu (a table to float, kept NHWC since its
 // readers are GlobalAveragePool and Mul) → GlobalAveragePool → Sigmoid → Mul(x, per-channel) → Q (fused
 // with the Mul into one NHWC pass) → next conv. Against the float reference within 0.03 of the largest
-// output (requantization ties may round apart; a layout error is off by O(1)); 2 threads = 1 thread.
+// output (requantization ties may round apart; a layout error is off by O(1)); 2 threads = 1 thread
+// (a 24x60 image: large enough for the split thresholds in plan.h).
 TEST(OnednnKernels, Int8SqueezeExciteStaysNhwc) {
-  const Shape xs = {1, 48, 12, 40};
+  const Shape xs = {1, 48, 24, 60};
   GraphBuilder gb(xs);
   auto q = [&](const std::string& v, float s, int zp) { return gb.QDQ(v, s, zp); };
   std::mt19937 rng(7);
@@ -405,11 +406,11 @@ TEST(OnednnKernels, Int8SqueezeExciteStaysNhwc) {
 
 // Split execution at 2 threads (plan.h): an INT8 1x1 convolution split by output positions
 // (split_conv.h), the table + zero-point pad after it and our depthwise convolution, each thread computing
-// half of every output — on a 13x37 image, so the halves end in the middle of a row. The integer kernels
+// half of every output — on a 26x75 image, so the halves end in the middle of a row. The integer kernels
 // must give the same bytes however the work is cut: 2 threads equal 1 thread exactly; both within 0.03 of
 // the float reference (a few quantization steps). The profile must show the split convolution ran.
 TEST(OnednnKernels, Int8SplitChainAtTwoThreadsEqualsOneThread) {
-  const Shape xs = {1, 32, 13, 37};
+  const Shape xs = {1, 32, 26, 75};
   GraphBuilder gb(xs);
   auto q = [&](const std::string& v, float s, int zp) { return gb.QDQ(v, s, zp); };
   std::mt19937 rng(11);
@@ -437,7 +438,7 @@ TEST(OnednnKernels, Int8SplitChainAtTwoThreadsEqualsOneThread) {
   const Tensor two = run("onednn", 2, &profile);
   const Tensor two_unprofiled = run("onednn", 2, nullptr);
   const Tensor ref = run("reference", 1, nullptr);
-  ASSERT_EQ(one.shape(), (Shape{1, 64, 7, 37}));
+  ASSERT_EQ(one.shape(), (Shape{1, 64, 13, 75}));
   EXPECT_EQ(test::MaxRelativeError(two, one), 0.0);
   EXPECT_EQ(test::MaxRelativeError(two_unprofiled, one), 0.0);
   EXPECT_LE(test::MaxRelativeError(one, ref), 0.03);

@@ -175,7 +175,9 @@ Status DepthwiseInt8Kernel::Execute(Plan& plan) {
   return Status::Ok();
 }
 
-bool DepthwiseInt8Kernel::Splittable() const { return positions_ >= kMinSplitPositions; }
+bool DepthwiseInt8Kernel::Splittable() const {
+  return positions_ >= kMinSplitPositions && positions_ * channels_ * kh_ * kw_ >= kMinSplitDepthwiseMacs;
+}
 
 Status DepthwiseInt8Kernel::ExecutePart(Plan& plan, int part, int parts) {
   if (!PickRow(kh_, kw_, sw_)) return Execute(plan);

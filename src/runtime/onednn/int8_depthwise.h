@@ -30,7 +30,8 @@ class DepthwiseInt8Kernel : public Kernel {
   // Split execution (plan.h): part p computes a p-th of the output positions.
   bool Splittable() const override;
   Status ExecutePart(Plan& plan, int part, int parts) override;
-  // Whole output positions N·OH·OW (split execution needs at least kMinSplitPositions).
+  // Whole output positions N·OH·OW (split execution needs at least kMinSplitPositions and
+  // kMinSplitDepthwiseMacs).
   void SetOutputPositions(int64_t positions) { positions_ = positions; }
   static constexpr int64_t kMinSplitPositions = 64;
   // Applies q_out = table[q] to the output bytes (a following DQ → element-wise → Q region, see

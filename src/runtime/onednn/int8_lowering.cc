@@ -437,7 +437,6 @@ class LookupKernel : public Kernel {
     return Status::Ok();
   }
   int64_t split_bytes = 0;  // bytes of the source (set by the builder)
-  static constexpr int64_t kMinSplitBytes = 16 << 10;
 
  private:
   // Source positions [p0, p1) of the flattened N·H·W grid into the padded output, with the border cells of
@@ -585,7 +584,7 @@ Expected<bool> BuildConvInt8(PlanBuilder& b, int index) {
   const int parts = SplitExecution() ? omp_get_max_threads() : 1;
   if (parts > 1 && group == 1 && kernel == std::vector<int64_t>{1, 1} && strides == std::vector<int64_t>{1, 1} &&
       unpadded && !explicit_pad && src_nhwc && src_value == x && !out.bias_add &&
-      positions >= kMinSplitConvPositions * parts) {
+      positions >= kMinSplitConvPositions * parts && positions * C * O >= kMinSplitMacs) {
     try {
       const memory::desc b_md({O}, memory::data_type::f32, tag::a);
       const dnnl::primitive_attr attr = MakeAttr(b, out, scales, 1 << 1, xq.scale, ws);
@@ -720,7 +719,7 @@ Expected<bool> BuildMatMulInt8(PlanBuilder& b, int index) {
       const bool threads = ComputeWorthThreads(rows * K * N, true);
       // With several threads, a large one is split by rows (split_conv.h), as the kernel after it can be.
       const int parts = SplitExecution() ? omp_get_max_threads() : 1;
-      if (threads && parts > 1 && rows >= kMinSplitMatMulRows * parts) {
+      if (parts > 1 && rows >= kMinSplitMatMulRows * parts && rows * K * N >= kMinSplitMacs) {
         ACT_ASSIGN_OR_RETURN(int src, b.Plain(x));
         const dnnl::primitive_attr attr = MakeAttr(b, out, scales, 1 << 1, xq.scale, ws);
         auto make_pd = [&](int64_t n) {
@@ -1257,9 +1256,9 @@ class ChannelMulQuantizeKernel : public Kernel {
     return Status::Ok();
   }
   // Split execution (plan.h): part p takes a p-th of the pixels.
-  bool Splittable() const override { return split_pixels >= 64; }
+  bool Splittable() const override { return split_pixels >= 64 && split_pixels * split_channels * 4 >= kMinSplitBytes; }
   Status ExecutePart(Plan& plan, int part, int parts) override {
-    const int64_t C = plan.values[src].shape[1];
+    const int64_t C = split_channels;
     const Range r = PartRange(split_pixels, part, parts, 64 / std::gcd<int64_t>(C, 64));
     const auto* x = static_cast<const float*>(plan.values[src].data);
     const auto* s = static_cast<const float*>(plan.values[channel_scale].data);
@@ -1267,7 +1266,7 @@ class ChannelMulQuantizeKernel : public Kernel {
     for (int64_t p = r.begin; p < r.end; ++p) Row(x + p * C, s, y + p * C, C, q.scale, static_cast<float>(q.zero_point));
     return Status::Ok();
   }
-  int64_t split_pixels = 0;  // N·H·W (set by the builder)
+  int64_t split_pixels = 0, split_channels = 0;  // N·H·W and C (set by the builder)
 
  private:
   __attribute__((target("avx512f,avx512bw"))) static void Row(const float* x, const float* s, uint8_t* y, int64_t C,
@@ -1319,6 +1318,7 @@ Expected<bool> TryFuseChannelMul(PlanBuilder& b, int index, int x, const QParams
   k->channel_scale = c;
   k->q = p;
   k->split_pixels = xs[0] * xs[2] * xs[3];
+  k->split_channels = xs[1];
   k->dst = b.AddValue(b.graph().nodes[index].outputs[0], p.dtype, xs, NhwcDesc(xs, p.dtype));
   b.V(k->dst).quant = {p.scale, p.zero_point};
   k->reads = {a, c};
@@ -1663,7 +1663,7 @@ class FloatLookupKernel : public Kernel {
   }
   // Split execution (plan.h), for the plain element-wise map (a squeeze-excite block's NHWC input): part p
   // maps a p-th of the bytes.
-  bool Splittable() const override { return nhwc_channels == 0 && bias.empty() && split_bytes >= (16 << 10); }
+  bool Splittable() const override { return nhwc_channels == 0 && bias.empty() && split_bytes >= kMinSplitBytes; }
   Status ExecutePart(Plan& plan, int part, int parts) override {
     const Range r = PartRange(split_bytes, part, parts, 64);
     if (r.end > r.begin) {

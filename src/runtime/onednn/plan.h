@@ -84,6 +84,14 @@ class Kernel {
   virtual Status ExecutePart(Plan& plan, int part, int parts) { return part == 0 ? Execute(plan) : Status::Ok(); }
 };
 
+// Smallest work worth splitting (measured on PP-OCRv4 rec and FastestDet, 2 threads, bench/runtime_ab
+// ACT_RUNTIME_SPLIT=1,0): below these a kernel's halves gain less than the barrier and the halo traffic
+// cost, and a split kernel between unsplit ones (FastestDet's 1M-MAC 1x1 convolutions between channel
+// splits and concats) pays a fork as well.
+constexpr int64_t kMinSplitMacs = 2'000'000;            // INT8 1x1 convolutions and matmuls
+constexpr int64_t kMinSplitDepthwiseMacs = 1'000'000;   // our INT8 depthwise convolution
+constexpr int64_t kMinSplitBytes = 64 << 10;            // memory-bound kernels: bytes of the source
+
 // Part `part` of `parts` of [0, n): [begin, end), boundaries rounded down to multiples of `align` (so that
 // parts written by different threads do not share cache lines when align·element bytes is a multiple of 64).
 struct Range {
