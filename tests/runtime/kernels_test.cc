@@ -447,5 +447,27 @@ TEST(OnednnKernels, Int8SplitChainAtTwoThreadsEqualsOneThread) {
   EXPECT_EQ(split_convs, 1);  // the second 1x1 (the first reads the plain, not NHWC, quantized input)
 }
 
+// A quantized [1, 1, 40, 24] tensor transposed to [1, 24, 1, 40] for a 1x1 convolution (PP-OCRv4's neck):
+// its bytes are already that tensor in NHWC, so the Transpose is a view (no kernel, no reorder). Against
+// the float reference within 0.03 of the largest output; the profile must show no Transpose kernel.
+TEST(OnednnKernels, Int8TransposeIntoNhwcIsAView) {
+  const Shape xs = {1, 1, 40, 24};
+  GraphBuilder gb(xs);
+  std::mt19937 rng(13);
+  std::string y = gb.Op("Transpose", {gb.QDQ("x", 0.01f, 100)}, {{"perm", Attribute::Ints({0, 3, 1, 2})}});
+  y = gb.Op("Conv", {y, gb.Int8Weights({32, 24, 1, 1}, 0.004f, rng), gb.Weight({32})});
+  y = gb.QDQ(y, 0.02f, 128);
+  const ir::Graph graph = gb.Finish(y);
+  const Tensor x = Random(xs, 53);
+  EXPECT_LE(CompareBackends(graph, x), 0.03);
+  auto session = Session::Create(graph, {"onednn", 1, true});
+  ASSERT_TRUE(session.ok()) << session.status().message();
+  ASSERT_TRUE((*session)->Run({{"x", x}}).ok());
+  for (const OpProfile& p : (*session)->Profile()) {
+    EXPECT_EQ(p.op_type.find("Transpose"), std::string::npos) << p.op_type;
+    EXPECT_EQ(p.op_type.find("Reorder"), std::string::npos) << p.op_type;
+  }
+}
+
 }  // namespace
 }  // namespace act::runtime

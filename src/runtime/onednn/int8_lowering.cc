@@ -965,6 +965,48 @@ std::vector<int64_t> SplitSizes(PlanBuilder& b, const ir::Node& node, int64_t di
   return split;
 }
 
+// A Transpose that only moves size-1 axes relative to the order its input's bytes are in is a view of
+// the same bytes, as a plain tensor or, for 4-D, as NHWC (PP-OCRv4's neck: [1,1,40,120] → [1,120,1,40]
+// read by a 1x1 convolution in NHWC, and back after it). Adds that view as `name` and returns its id; −1
+// when the bytes must move.
+int TransposeView(PlanBuilder& b, const ir::Node& node, int x, const std::string& name) {
+  const Value& in = b.V(x);
+  const Shape& s = in.shape;
+  const size_t rank = s.size();
+  std::vector<int64_t> order(rank);  // the input's axes from the outermost in memory
+  for (size_t i = 0; i < rank; ++i) order[i] = static_cast<int64_t>(i);
+  if (rank == 4 && in.md == NhwcDesc(s, in.dtype)) {
+    order = {0, 2, 3, 1};
+  } else if (!(in.md == PlainDesc(s, in.dtype))) {
+    return -1;
+  }
+  std::vector<int64_t> perm = node.GetInts("perm", {});
+  if (perm.empty()) for (size_t i = 0; i < rank; ++i) perm.push_back(static_cast<int64_t>(rank - 1 - i));
+  if (perm.size() != rank) return -1;
+  Shape out(rank);
+  for (size_t i = 0; i < rank; ++i) out[i] = s[perm[i]];
+  auto non_unit = [&](const std::vector<int64_t>& axes) {  // input axes of size > 1, in the given order
+    std::vector<int64_t> kept;
+    for (int64_t a : axes) if (s[a] > 1) kept.push_back(a);
+    return kept;
+  };
+  const std::vector<int64_t> want = non_unit(order);
+  std::vector<std::pair<std::vector<int64_t>, memory::desc>> layouts = {{{}, PlainDesc(out, in.dtype)}};
+  for (size_t i = 0; i < rank; ++i) layouts[0].first.push_back(static_cast<int64_t>(i));
+  if (rank == 4) layouts.push_back({{0, 2, 3, 1}, NhwcDesc(out, in.dtype)});
+  for (const auto& [out_order, md] : layouts) {
+    std::vector<int64_t> axes;  // the input axis behind each output axis, in the output's memory order
+    for (int64_t a : out_order) axes.push_back(perm[a]);
+    if (non_unit(axes) != want) continue;
+    const int id = b.AddValue(name, in.dtype, out, md);
+    b.V(id).alias_of = x;
+    b.V(id).nbytes = 0;
+    b.V(id).quant = in.quant;
+    return id;
+  }
+  return -1;
+}
+
 Expected<bool> BuildDataMovementInt8(PlanBuilder& b, int index) {
   const ir::Node& node = b.graph().nodes[index];
   if (node.op_type == "Resize" && node.GetString("mode", "nearest") != "nearest") return false;
@@ -1073,6 +1115,11 @@ Expected<bool> BuildDataMovementInt8(PlanBuilder& b, int index) {
     k->label = "Concat(int8, requantized)";
     k->node_name = node.name;
     b.AddKernel(std::move(k));
+    return true;
+  }
+  if (node.op_type == "Transpose" && TransposeView(b, node, ids[0], outputs[0]) >= 0) {
+    if (quantizers[0] >= 0) b.Consume(quantizers[0]);
+    else b.DeferView(node.outputs[0], {outputs[0], params[0].scale, params[0].zero_point});
     return true;
   }
   for (int qi : quantizers) if (qi >= 0) b.Consume(qi);
