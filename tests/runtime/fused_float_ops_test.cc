@@ -11,6 +11,7 @@
 #include "act/runtime.h"
 #include "ir/graph.h"
 #include "runtime/onednn/fused_float_ops.h"
+#include "runtime/graph_builder.h"
 #include "test_support.h"
 
 namespace act::runtime {
@@ -169,47 +170,7 @@ TEST(FusedFloatOps, LayerNormRowsMatchDouble) {
 
 // ---- fusions in the plan --------------------------------------------------------------------------------
 
-ir::ValueInfo Info(const std::string& name, const Shape& shape, DType dtype = DType::kFloat32) {
-  ir::ValueInfo v;
-  v.name = name;
-  v.dtype = dtype;
-  std::vector<ir::Dim> dims;
-  for (int64_t d : shape) dims.push_back(ir::Dim{d, ""});
-  v.shape = dims;
-  return v;
-}
-
-struct Graph {
-  ir::Graph g;
-  explicit Graph(const Shape& x_shape) {
-    g.opset_imports[""] = 13;
-    g.inputs.push_back(Info("x", x_shape));
-  }
-  std::string Init(Tensor t) {
-    const std::string name = "c" + std::to_string(g.initializers.size());
-    g.initializers[name] = std::move(t);
-    return name;
-  }
-  std::string Op(const std::string& op, std::vector<std::string> inputs, std::map<std::string, ir::Attribute> attrs = {}) {
-    ir::Node n;
-    n.op_type = op;
-    n.name = op + "_" + std::to_string(g.nodes.size());
-    n.inputs = std::move(inputs);
-    n.outputs = {n.name + "_out"};
-    n.attributes = std::move(attrs);
-    g.AddNode(n);
-    return n.outputs[0];
-  }
-  ir::Graph Finish(const std::vector<std::string>& outputs) {
-    for (const std::string& y : outputs) {
-      ir::ValueInfo out;  // shape left to inference
-      out.name = y;
-      out.dtype = DType::kFloat32;
-      g.outputs.push_back(out);
-    }
-    return g;
-  }
-};
+using Graph = test::GraphBuilder;
 
 Tensor FloatTensor(const Shape& shape, const std::vector<float>& v) { return Tensor::FromVector<float>(shape, v); }
 
