@@ -142,6 +142,22 @@ __attribute__((target("avx512f"))) void SoftmaxRowAvx512(const float* x, float* 
   ExpNormalizeRowAvx512(y, n, MaxLanes(vmax), next_y, next_x, next_x ? n * 4 : 0);
 }
 
+// Softmax of the values held in a[0..V) (lanes outside m[v] take no part), in place: the maximum,
+// exp(x − max), then × 1/sum. Shared by the short-row softmax and the attention kernel.
+template <int V>
+__attribute__((target("avx512f"))) inline void SoftmaxInRegisters(__m512 (&a)[V], const __mmask16 (&m)[V]) {
+  __m512 vmax = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  for (int v = 0; v < V; ++v) vmax = _mm512_mask_max_ps(vmax, m[v], vmax, a[v]);
+  vmax = _mm512_set1_ps(MaxLanes(vmax));
+  __m512 sum = _mm512_setzero_ps();
+  for (int v = 0; v < V; ++v) {
+    a[v] = Exp16(_mm512_sub_ps(a[v], vmax));
+    sum = _mm512_mask_add_ps(sum, m[v], sum, a[v]);
+  }
+  const __m512 inv = _mm512_set1_ps(1.f / SumLanes(sum));
+  for (int v = 0; v < V; ++v) a[v] = _mm512_mul_ps(a[v], inv);
+}
+
 // Rows of at most 16·V values (attention: 40) live in V registers: one load, max, exp and sum, scale and one
 // store per row, with no pass over memory in between, so consecutive rows overlap in the out-of-order
 // window (320 rows of 40: 4.3 µs against 11.6 µs for the streaming row kernel above, microbenchmark).
@@ -153,19 +169,9 @@ __attribute__((target("avx512f"))) void SoftmaxShortRowsAvx512(const float* x, f
     const float* xr = x + r * n;
     float* yr = y + r * n;
     __m512 a[V];
-    __m512 vmax = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
-    for (int v = 0; v < V; ++v) {
-      a[v] = _mm512_maskz_loadu_ps(m[v], xr + 16 * v);
-      vmax = _mm512_mask_max_ps(vmax, m[v], vmax, a[v]);
-    }
-    vmax = _mm512_set1_ps(MaxLanes(vmax));
-    __m512 sum = _mm512_setzero_ps();
-    for (int v = 0; v < V; ++v) {
-      a[v] = Exp16(_mm512_sub_ps(a[v], vmax));
-      sum = _mm512_mask_add_ps(sum, m[v], sum, a[v]);
-    }
-    const __m512 inv = _mm512_set1_ps(1.f / SumLanes(sum));
-    for (int v = 0; v < V; ++v) _mm512_mask_storeu_ps(yr + 16 * v, m[v], _mm512_mul_ps(a[v], inv));
+    for (int v = 0; v < V; ++v) a[v] = _mm512_maskz_loadu_ps(m[v], xr + 16 * v);
+    SoftmaxInRegisters(a, m);
+    for (int v = 0; v < V; ++v) _mm512_mask_storeu_ps(yr + 16 * v, m[v], a[v]);
   }
 }
 
@@ -302,16 +308,8 @@ __attribute__((target("avx512f"))) void AttentionHeadAvx512(const float* qkv, fl
       const __m512 qc = _mm512_set1_ps(qs[c]);
       for (int w = 0; w < SV; ++w) acc[w] = _mm512_fmadd_ps(qc, _mm512_load_ps(kt + c * kPadded + 16 * w), acc[w]);
     }
-    __m512 vmax = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
-    for (int w = 0; w < SV; ++w) vmax = _mm512_mask_max_ps(vmax, score_mask[w], vmax, acc[w]);
-    vmax = _mm512_set1_ps(MaxLanes(vmax));
-    __m512 sum = _mm512_setzero_ps();
-    for (int w = 0; w < SV; ++w) {
-      acc[w] = Exp16(_mm512_sub_ps(acc[w], vmax));
-      sum = _mm512_mask_add_ps(sum, score_mask[w], sum, acc[w]);
-    }
-    const __m512 inv = _mm512_set1_ps(1.f / SumLanes(sum));
-    for (int w = 0; w < SV; ++w) _mm512_store_ps(p + 16 * w, _mm512_mul_ps(acc[w], inv));
+    SoftmaxInRegisters(acc, score_mask);
+    for (int w = 0; w < SV; ++w) _mm512_store_ps(p + 16 * w, acc[w]);
     __m512 o0[OV], o1[OV], o2[OV], o3[OV];
     for (int w = 0; w < OV; ++w) o0[w] = o1[w] = o2[w] = o3[w] = _mm512_setzero_ps();
     int64_t j = 0;
