@@ -80,6 +80,9 @@ class Tensor {
     return std::vector<T>(p, p + numel());
   }
 
+  // No other Tensor shares this storage (a writer may then reuse it in place).
+  bool unique() const { return storage_ && storage_.use_count() == 1; }
+
   // Same storage, new shape with the same element count (-1 infers one dimension).
   Tensor Reshaped(Shape shape) const;
   // A deep copy with its own storage.

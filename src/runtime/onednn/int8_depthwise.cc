@@ -90,6 +90,14 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi"))) void LookupRow(uint8_t* y
   for (; i < n; ++i) y[i] = table[y[i]];
 }
 
+// Loads n bytes in address order (their values are not needed: see DepthwiseInt8Kernel::LoadHalo).
+ACT_DW_TARGET void ReadInOrder(const uint8_t* x, int64_t n) {
+  __m512i any = _mm512_setzero_si512();
+  for (int64_t i = 0; i + 64 <= n; i += 64) any = _mm512_or_si512(any, _mm512_loadu_si512(x + i));
+  volatile int sink = _mm512_reduce_or_epi32(any);  // keeps the loads
+  (void)sink;
+}
+
 using RowFunction = void (*)(const uint8_t* const*, int64_t, int64_t, int64_t, const int8_t*, const float*,
                              const float*, float, uint8_t*);
 
@@ -179,10 +187,30 @@ bool DepthwiseInt8Kernel::Splittable() const {
   return positions_ >= kMinSplitPositions && positions_ * channels_ * kh_ * kw_ >= kMinSplitDepthwiseMacs;
 }
 
+// A part's first and last kh − 1 input rows are (partly) the other thread's: the producer's part there was
+// written on the other core. Read in the convolution's order (16 bytes per position, channel block by block)
+// every such line is a cross-core round trip of its own; one pass over them in address order first lets the
+// prefetcher stream them in. Thread 0's half of PP-OCRv4 rec's 5x5 240-channel convolutions took 76 µs
+// without it and 40 µs with it (both halves on one thread: 26 µs each); the whole model at 2 threads 0.94x.
+void DepthwiseInt8Kernel::LoadHalo(Plan& plan, int64_t begin, int64_t end) const {
+  const Value& in = plan.values[src_];
+  const Shape& os = plan.values[dst_].shape;
+  const int64_t Hp = in.shape[2], row = in.shape[3] * channels_, OH = os[2], OW = os[3];
+  auto input_row = [&](int64_t r) { return (r / OH) * Hp + (r % OH) * sh_; };  // r: output row n·OH + oh
+  const int64_t first = input_row(begin / OW) * row, last = (input_row((end - 1) / OW) + kh_) * row;
+  const int64_t edge = std::min((kh_ - 1) * row, last - first);
+  const auto* x = static_cast<const uint8_t*>(in.data);
+  ReadInOrder(x + first, edge);
+  ReadInOrder(x + last - edge, edge);
+}
+
 Status DepthwiseInt8Kernel::ExecutePart(Plan& plan, int part, int parts) {
   if (!PickRow(kh_, kw_, sw_)) return Execute(plan);
   const Range range = PartRange(positions_, part, parts, 64 / std::gcd<int64_t>(channels_, 64));
-  if (range.end > range.begin) Positions(plan, range.begin, range.end);
+  if (range.end > range.begin) {
+    LoadHalo(plan, range.begin, range.end);
+    Positions(plan, range.begin, range.end);
+  }
   return Status::Ok();
 }
 

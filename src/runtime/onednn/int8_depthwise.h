@@ -41,6 +41,7 @@ class DepthwiseInt8Kernel : public Kernel {
 
  private:
   void Positions(Plan& plan, int64_t begin, int64_t end) const;
+  void LoadHalo(Plan& plan, int64_t begin, int64_t end) const;
 
   int src_, dst_;
   int64_t channels_, kh_, kw_, sh_, sw_;

@@ -246,10 +246,19 @@ Expected<std::map<std::string, Tensor>> Plan::Run(const std::map<std::string, Te
   }
   stream_.wait();
   std::map<std::string, Tensor> result;
-  for (const auto& [name, id] : outputs) {
+  returned_.resize(outputs.size());
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const auto& [name, id] = outputs[i];
     const Value& v = values[id];
     // Outputs are plain (the builder reorders blocked ones); aliases carry no byte count of their own.
-    result[name] = Tensor::FromBytes(v.dtype, v.shape, v.data, NumElements(v.shape) * DTypeSize(v.dtype));
+    const size_t nbytes = NumElements(v.shape) * DTypeSize(v.dtype);
+    Tensor& out = returned_[i];
+    if (out.unique() && out.dtype() == v.dtype && out.shape() == v.shape) {
+      if (nbytes) std::memcpy(out.raw_data(), v.data, nbytes);
+    } else {
+      out = Tensor::FromBytes(v.dtype, v.shape, v.data, nbytes);
+    }
+    result[name] = out;
   }
   return result;
 }
