@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <map>
 #include <random>
 
 #include "act/runtime.h"
@@ -338,11 +339,12 @@ TEST(OnednnKernels, DequantizeOfAReshapedQuantizedTensor) {
   EXPECT_EQ(CompareBackends(gb.Finish(y), Random({1, 4, 6, 5}, 41, 0.f, 2.f)), 0.0);
 }
 
-// A squeeze-excite block on the INT8 path: conv → Q → DQ → Relu (a table to float, kept NHWC since its
-// readers are GlobalAveragePool and Mul) → GlobalAveragePool → Sigmoid → Mul(x, per-channel) → Q (fused
-// with the Mul into one NHWC pass) → next conv. Against the float reference within 0.03 of the largest
-// output (requantization ties may round apart; a layout error is off by O(1)); 2 threads = 1 thread
-// (a 24x60 image: large enough for the split thresholds in plan.h).
+// A squeeze-excite block on the INT8 path: conv → Q → DQ → Relu (a table to float) → GlobalAveragePool →
+// Sigmoid → Mul(x, per-channel) → Q → next conv. The float Relu output is never written: the pool sums the
+// table over the bytes in fixed blocks and the Mul+Q reads the bytes through the table (table_readers.h).
+// Against the float reference within 0.03 of the largest output (requantization ties may round apart; a
+// layout error is off by O(1)); 2 threads = 1 thread bit for bit (a 24x60 image: large enough for the split
+// thresholds in plan.h); the profile shows the two kernels from bytes and no float table lookup.
 TEST(OnednnKernels, Int8SqueezeExciteStaysNhwc) {
   const Shape xs = {1, 48, 24, 60};
   GraphBuilder gb(xs);
@@ -359,13 +361,60 @@ TEST(OnednnKernels, Int8SqueezeExciteStaysNhwc) {
   const Tensor x = Random(xs, 43, 0.f, 2.f);
   EXPECT_LE(CompareBackends(graph, x), 0.03);
   // At 2 threads the table to float and the Mul+Q run split by pixels (plan.h): the same bytes.
-  auto one = Session::Create(graph, {"onednn", 1});
+  auto one = Session::Create(graph, {"onednn", 1, true});
   auto two = Session::Create(graph, {"onednn", 2});
   ASSERT_TRUE(one.ok() && two.ok());
   auto a = (*one)->Run({{"x", x}});
   auto c = (*two)->Run({{"x", x}});
   ASSERT_TRUE(a.ok() && c.ok());
   EXPECT_EQ(test::MaxRelativeError(c->at(y), a->at(y)), 0.0);
+  std::map<std::string, int> calls;
+  for (const OpProfile& p : (*one)->Profile()) calls[p.op_type] += p.calls;
+  EXPECT_EQ(calls["Lookup(int8->float)+GlobalAveragePool(block sums)"], 1);
+  EXPECT_EQ(calls["Lookup(int8->float)+Mul+QuantizeLinear(NHWC)"], 1);
+  EXPECT_EQ(calls["Lookup(int8->float)+Relu"], 0);
+}
+
+// The same block whose Mul takes a full tensor instead of one value per channel: the pool still reads the
+// bytes, the Mul makes the float Relu output be written after all (PlanBuilder::TableView).
+TEST(OnednnKernels, Int8SqueezeExciteInputIsWrittenForAnotherReader) {
+  const Shape xs = {1, 16, 12, 20};
+  GraphBuilder gb(xs);
+  auto q = [&](const std::string& v, float s, int zp) { return gb.QDQ(v, s, zp); };
+  std::mt19937 rng(5);
+  auto weights = [&](const Shape& shape) { return gb.Int8Weights(shape, 0.003f, rng); };
+  const std::string qx = q("x", 0.01f, 20);
+  const std::string r = gb.Op("Relu", {q(gb.Op("Conv", {qx, weights({16, 16, 1, 1}), gb.Weight({16})}), 0.02f, 110)});
+  const std::string other = q(gb.Op("Conv", {qx, weights({16, 16, 1, 1}), gb.Weight({16})}), 0.02f, 100);
+  const std::string pooled = gb.Op("GlobalAveragePool", {r});
+  std::string y = q(gb.Op("Mul", {r, other}), 0.01f, 0);
+  y = gb.Op("Add", {gb.Op("Conv", {y, weights({16, 16, 1, 1}), gb.Weight({16})}), pooled});
+  const ir::Graph graph = gb.Finish(y);
+  EXPECT_LE(CompareBackends(graph, Random(xs, 45, 0.f, 2.f)), 0.03);
+}
+
+// PP-OCRv4 rec's pooled head on the INT8 path: conv → Q → DQ → Relu (a table to float) → AveragePool 3x2
+// stride 3x2 → Q → next conv. The pool and its Q read the bytes through the table (table_readers.h): no
+// float tensor, one kernel. Against the float reference within 0.03 of the largest output.
+TEST(OnednnKernels, Int8AveragePoolOfATableReadsTheBytes) {
+  const Shape xs = {1, 24, 6, 20};
+  GraphBuilder gb(xs);
+  auto q = [&](const std::string& v, float s, int zp) { return gb.QDQ(v, s, zp); };
+  std::mt19937 rng(9);
+  auto weights = [&](const Shape& shape) { return gb.Int8Weights(shape, 0.003f, rng); };
+  std::string y = gb.Op("Relu", {q(gb.Op("Conv", {q("x", 0.01f, 20), weights({24, 24, 1, 1}), gb.Weight({24})}), 0.02f, 110)});
+  y = q(gb.Op("AveragePool", {y}, {{"kernel_shape", Attribute::Ints({3, 2})}, {"strides", Attribute::Ints({3, 2})}}),
+        0.01f, 5);
+  y = q(gb.Op("Conv", {y, weights({8, 24, 1, 1}), gb.Weight({8})}), 0.02f, 128);
+  const ir::Graph graph = gb.Finish(y);
+  EXPECT_LE(CompareBackends(graph, Random(xs, 47, 0.f, 2.f)), 0.03);
+  auto session = Session::Create(graph, {"onednn", 1, true});
+  ASSERT_TRUE(session.ok());
+  ASSERT_TRUE((*session)->Run({{"x", Random(xs, 47, 0.f, 2.f)}}).ok());
+  std::map<std::string, int> calls;
+  for (const OpProfile& p : (*session)->Profile()) calls[p.op_type] += p.calls;
+  EXPECT_EQ(calls["Lookup(int8->float)+AveragePool+QuantizeLinear(NHWC)"], 1);
+  EXPECT_EQ(calls["AveragePool"], 0);
 }
 
 // Split execution at 2 threads (plan.h): an INT8 1x1 convolution split by output positions

@@ -9,12 +9,14 @@
 #include <cstring>
 #include <cstdlib>
 
+#include "runtime/onednn/byte_tables.h"
 #include "runtime/onednn/dnnl_kernels.h"
 #include "runtime/onednn/fused_float_ops.h"
 #include "runtime/onednn/int8_depthwise.h"
 #include "runtime/onednn/post_ops.h"
 #include "runtime/onednn/reference_ops.h"
 #include "runtime/onednn/split_conv.h"
+#include "runtime/onednn/table_readers.h"
 
 namespace act::runtime::onednn {
 namespace {
@@ -31,29 +33,6 @@ size_t BufferBytes(const Value& v) {
 }
 
 memory::desc NhwcDesc(const Shape& shape, DType dtype) { return memory::desc(ToDims(shape), ToDnnl(dtype), tag::nhwc); }
-
-bool HasVbmi() {
-  static const bool has = __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512bw");
-  return has;
-}
-
-// y[i] = table[x[i]] with AVX-512 VBMI: 64 bytes per step, the 256-byte table as four registers; the
-// index's bit 6 picks within a pair (vpermi2b), its bit 7 picks the pair.
-__attribute__((target("avx512f,avx512bw,avx512vbmi"))) void LookupVbmi(const uint8_t* x, uint8_t* y, size_t n,
-                                                                         const uint8_t* table) {
-  const __m512i t0 = _mm512_loadu_si512(table), t1 = _mm512_loadu_si512(table + 64);
-  const __m512i t2 = _mm512_loadu_si512(table + 128), t3 = _mm512_loadu_si512(table + 192);
-  size_t i = 0;
-  for (; i + 64 <= n; i += 64) {
-    const __m512i v = _mm512_loadu_si512(x + i);
-    const __m512i lo = _mm512_permutex2var_epi8(t0, v, t1);
-    const __m512i hi = _mm512_permutex2var_epi8(t2, v, t3);
-    _mm512_storeu_si512(y + i, _mm512_mask_blend_epi8(_mm512_movepi8_mask(v), lo, hi));
-  }
-  for (; i < n; ++i) y[i] = table[x[i]];
-}
-
-
 
 // Per-tensor parameters of a QuantizeLinear / DequantizeLinear node: real = scale · (q − zero_point).
 struct QParams {
@@ -1285,55 +1264,6 @@ int PadInProducer(PlanBuilder& b, int x, int conv_index, const std::array<int64_
   return id;
 }
 
-// q[n, h, w, c] = saturate(round_half_even(x[n, h, w, c]·s[c] / scale) + zero_point): a squeeze-excite
-// block's Mul(x, s) (x float NHWC, s per channel) and the QuantizeLinear after it in one pass, with the
-// same float operations (one product, one division) as the two kernels.
-class ChannelMulQuantizeKernel : public Kernel {
- public:
-  int src = -1, channel_scale = -1, dst = -1;
-  QParams q;
-  Status Execute(Plan& plan) override {
-    const Value& in = plan.values[src];
-    const int64_t C = in.shape[1], pixels = in.shape[0] * in.shape[2] * in.shape[3];
-    const auto* x = static_cast<const float*>(in.data);
-    const auto* s = static_cast<const float*>(plan.values[channel_scale].data);
-    auto* y = static_cast<uint8_t*>(plan.values[dst].data);
-#pragma omp parallel for schedule(static) if (pixels * C > (1 << 17))
-    for (int64_t p = 0; p < pixels; ++p) Row(x + p * C, s, y + p * C, C, q.scale, static_cast<float>(q.zero_point));
-    return Status::Ok();
-  }
-  // Split execution (plan.h): part p takes a p-th of the pixels.
-  bool Splittable() const override { return split_pixels >= 64 && split_pixels * split_channels * 4 >= kMinSplitBytes; }
-  Status ExecutePart(Plan& plan, int part, int parts) override {
-    const int64_t C = split_channels;
-    const Range r = PartRange(split_pixels, part, parts, 64 / std::gcd<int64_t>(C, 64));
-    const auto* x = static_cast<const float*>(plan.values[src].data);
-    const auto* s = static_cast<const float*>(plan.values[channel_scale].data);
-    auto* y = static_cast<uint8_t*>(plan.values[dst].data);
-    for (int64_t p = r.begin; p < r.end; ++p) Row(x + p * C, s, y + p * C, C, q.scale, static_cast<float>(q.zero_point));
-    return Status::Ok();
-  }
-  int64_t split_pixels = 0, split_channels = 0;  // N·H·W and C (set by the builder)
-
- private:
-  __attribute__((target("avx512f,avx512bw"))) static void Row(const float* x, const float* s, uint8_t* y, int64_t C,
-                                                              float scale, float zp) {
-    const __m512 sc = _mm512_set1_ps(scale), z = _mm512_set1_ps(zp);
-    const __m512 lo = _mm512_set1_ps(0.f), hi = _mm512_set1_ps(255.f);
-    int64_t c = 0;
-    for (; c + 16 <= C; c += 16) {
-      __m512 v = _mm512_div_ps(_mm512_mul_ps(_mm512_loadu_ps(x + c), _mm512_loadu_ps(s + c)), sc);
-      v = _mm512_add_ps(_mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), z);
-      v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(y + c), _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(v)));
-    }
-    for (; c < C; ++c) {
-      const float v = x[c] * s[c];
-      y[c] = static_cast<uint8_t>(std::min(std::max(std::nearbyint(v / scale) + zp, 0.f), 255.f));
-    }
-  }
-};
-
 // The QuantizeLinear `index` reads x, written by the oneDNN Mul kernel just added (x = a · c with a float
 // NHWC and c one value per channel) and read by nothing else: replaces that kernel by a
 // ChannelMulQuantizeKernel.
@@ -1360,19 +1290,8 @@ Expected<bool> TryFuseChannelMul(PlanBuilder& b, int index, int x, const QParams
   if (cs != Shape{1, xs[1], 1, 1}) return false;
   const std::string mul_node = mul->node_name;
   kernels.pop_back();
-  auto k = std::make_unique<ChannelMulQuantizeKernel>();
-  k->src = a;
-  k->channel_scale = c;
-  k->q = p;
-  k->split_pixels = xs[0] * xs[2] * xs[3];
-  k->split_channels = xs[1];
-  k->dst = b.AddValue(b.graph().nodes[index].outputs[0], p.dtype, xs, NhwcDesc(xs, p.dtype));
-  b.V(k->dst).quant = {p.scale, p.zero_point};
-  k->reads = {a, c};
-  k->writes = {k->dst};
-  k->label = "Mul+QuantizeLinear(NHWC)";
-  k->node_name = mul_node;
-  b.AddKernel(std::move(k));
+  ACT_RETURN_IF_ERROR(
+      AddChannelMulQuantize(b, a, nullptr, c, p.scale, p.zero_point, b.graph().nodes[index].outputs[0], mul_node).status());
   return true;
 }
 
@@ -1603,40 +1522,6 @@ bool IsLutOp(const std::string& op) {
   return false;
 }
 
-// y[i] = table[x[i]] from bytes to floats, 64 per step without gathers: each of the 4 bytes of the
-// floats is looked up in its own 256-byte plane (two vpermi2b and a blend, as LookupVbmi), then the four
-// byte vectors are interleaved into 64 floats. `planes[k][v]` is byte k of table[v].
-__attribute__((target("avx512f,avx512bw,avx512vbmi"))) void FloatLookupVbmi(const uint8_t* x, float* y, size_t n,
-                                                                         const uint8_t (*planes)[256],
-                                                                         const float* table) {
-  __m512i t[4][4];
-  for (int k = 0; k < 4; ++k)
-    for (int q = 0; q < 4; ++q) t[k][q] = _mm512_loadu_si512(planes[k] + 64 * q);
-  size_t i = 0;
-  for (; i + 64 <= n; i += 64) {
-    const __m512i v = _mm512_loadu_si512(x + i);
-    const __mmask64 high = _mm512_movepi8_mask(v);
-    __m512i b[4];
-    for (int k = 0; k < 4; ++k) {
-      b[k] = _mm512_mask_blend_epi8(high, _mm512_permutex2var_epi8(t[k][0], v, t[k][1]),
-                                    _mm512_permutex2var_epi8(t[k][2], v, t[k][3]));
-    }
-    // Within each 128-bit lane l (elements 16l..16l+15): bytes → 16-bit pairs → 32-bit floats.
-    const __m512i lo01 = _mm512_unpacklo_epi8(b[0], b[1]), hi01 = _mm512_unpackhi_epi8(b[0], b[1]);
-    const __m512i lo23 = _mm512_unpacklo_epi8(b[2], b[3]), hi23 = _mm512_unpackhi_epi8(b[2], b[3]);
-    const __m512i f0 = _mm512_unpacklo_epi16(lo01, lo23);  // lane l: elements 16l + 0..3
-    const __m512i f1 = _mm512_unpackhi_epi16(lo01, lo23);  // 16l + 4..7
-    const __m512i f2 = _mm512_unpacklo_epi16(hi01, hi23);  // 16l + 8..11
-    const __m512i f3 = _mm512_unpackhi_epi16(hi01, hi23);  // 16l + 12..15
-    const __m512i a0 = _mm512_shuffle_i32x4(f0, f1, 0x44), a1 = _mm512_shuffle_i32x4(f2, f3, 0x44);
-    const __m512i a2 = _mm512_shuffle_i32x4(f0, f1, 0xEE), a3 = _mm512_shuffle_i32x4(f2, f3, 0xEE);
-    _mm512_storeu_si512(y + i, _mm512_shuffle_i32x4(a0, a1, 0x88));
-    _mm512_storeu_si512(y + i + 16, _mm512_shuffle_i32x4(a0, a1, 0xDD));
-    _mm512_storeu_si512(y + i + 32, _mm512_shuffle_i32x4(a2, a3, 0x88));
-    _mm512_storeu_si512(y + i + 48, _mm512_shuffle_i32x4(a2, a3, 0xDD));
-  }
-  for (; i < n; ++i) y[i] = table[x[i]];
-}
 
 // y[i] += b[i], 16 floats per step (one float addition each, as the scalar loop).
 __attribute__((target("avx512f"))) void AddRowAvx512(float* y, const float* b, int64_t n) {
@@ -1652,11 +1537,7 @@ class FloatLookupKernel : public Kernel {
   int64_t nhwc_channels = 0;  // > 0: the source is NHWC with this many channels, the output NCHW
   std::vector<float> bias;     // non-empty: plain source, y = table[x] + bias[index along the last axis]
   Status Bind(Plan&) override {
-    for (int v = 0; v < 256; ++v) {
-      uint8_t bytes[4];
-      std::memcpy(bytes, &table[v], 4);
-      for (int k = 0; k < 4; ++k) planes_[k][v] = bytes[k];
-    }
+    FloatPlanes(table.data(), planes_);
     return Status::Ok();
   }
   Status Execute(Plan& plan) override {
@@ -1761,6 +1642,96 @@ Expected<int> AddDequantizeWithBias(PlanBuilder& b, int quantized, const QParams
   return out;
 }
 
+// AveragePool node `n` without padding, 2-D, floor: its kernel and strides (false when it is not such).
+bool UnpaddedAveragePool(const ir::Node& n, std::array<int64_t, 2>* kernel, std::array<int64_t, 2>* strides) {
+  const std::vector<int64_t> k = n.GetInts("kernel_shape"), s = n.GetInts("strides", {1, 1});
+  const std::vector<int64_t> pads = n.GetInts("pads", {0, 0, 0, 0}), dilations = n.GetInts("dilations", {1, 1});
+  const std::string auto_pad = n.GetString("auto_pad", "NOTSET");
+  if (k.size() != 2 || s.size() != 2 || pads != std::vector<int64_t>{0, 0, 0, 0} ||
+      dilations != std::vector<int64_t>{1, 1} || n.GetInt("ceil_mode", 0) != 0 ||
+      (auto_pad != "NOTSET" && auto_pad != "VALID")) {
+    return false;
+  }
+  *kernel = {k[0], k[1]};
+  *strides = {s[0], s[1]};
+  return true;
+}
+
+// The float value `f` (a table region's exit: the table applied to u8 NHWC x) need not be written: every
+// reader is one table_readers.h computes from the bytes — a GlobalAveragePool, a Mul whose only reader is a
+// u8 QuantizeLinear (a squeeze-excite block's; the Mul checks its other operand when it is built), or an
+// unpadded AveragePool quantized to u8 by its only reader.
+bool ReadableAsBytes(PlanBuilder& b, int x, const std::string& f, const std::vector<int>& region) {
+  const Value& xv = b.V(x);
+  if (!HasVbmi() || b.IsGraphOutput(f) || xv.dtype != DType::kUInt8 || xv.shape.size() != 4 ||
+      !(xv.md == NhwcDesc(xv.shape, DType::kUInt8)) || xv.shape[1] > 1024) {
+    return false;
+  }
+  int readers = 0;
+  for (int c : b.Consumers(f)) {
+    if (std::find(region.begin(), region.end(), c) != region.end()) continue;
+    const ir::Node& n = b.graph().nodes[c];
+    QParams q;
+    std::array<int64_t, 2> kernel, strides;
+    const bool quantized_u8 = QuantizeAfter(b, n.outputs[0], &q) >= 0 && q.dtype == DType::kUInt8;
+    const bool readable = n.op_type == "GlobalAveragePool" ||
+                          (n.op_type == "Mul" && n.inputs.size() == 2 && n.inputs[0] != n.inputs[1] && quantized_u8) ||
+                          (n.op_type == "AveragePool" && UnpaddedAveragePool(n, &kernel, &strides) && quantized_u8);
+    if (!readable) return false;
+    ++readers;
+  }
+  return readers > 0;
+}
+
+// GlobalAveragePool of a float value left as bytes and a table (ReadableAsBytes).
+Expected<bool> TryBuildMeanOfTable(PlanBuilder& b, int index) {
+  const ir::Node& node = b.graph().nodes[index];
+  const PlanBuilder::TableView* view = node.inputs.empty() ? nullptr : b.DeferredTable(node.inputs[0]);
+  if (!view) return false;
+  ACT_ASSIGN_OR_RETURN(int x, b.Id(view->quantized));
+  ACT_RETURN_IF_ERROR(AddChannelMeanOfTable(b, x, view->table, node.outputs[0], node.name).status());
+  return true;
+}
+
+// Mul(f, s) → QuantizeLinear of a float value left as bytes and a table (ReadableAsBytes), s one float per
+// channel (a squeeze-excite block's).
+Expected<bool> TryBuildChannelMulOfTable(PlanBuilder& b, int index) {
+  const ir::Node& node = b.graph().nodes[index];
+  if (node.inputs.size() != 2) return false;
+  const int side = b.DeferredTable(node.inputs[0]) ? 0 : b.DeferredTable(node.inputs[1]) ? 1 : -1;
+  if (side < 0 || b.DeferredTable(node.inputs[1 - side])) return false;
+  QParams q;
+  const int qi = QuantizeAfter(b, node.outputs[0], &q);
+  if (qi < 0 || q.dtype != DType::kUInt8) return false;
+  const PlanBuilder::TableView view = *b.DeferredTable(node.inputs[side]);
+  ACT_ASSIGN_OR_RETURN(int x, b.Id(view.quantized));
+  ACT_ASSIGN_OR_RETURN(int s, b.Id(node.inputs[1 - side]));
+  Shape ss = b.V(s).shape;
+  while (ss.size() < 4) ss.insert(ss.begin(), 1);
+  if (b.V(s).dtype != DType::kFloat32 || ss != Shape{1, b.V(x).shape[1], 1, 1}) return false;
+  ACT_RETURN_IF_ERROR(AddChannelMulQuantize(b, x, &view.table, s, q.scale, q.zero_point,
+                                            b.graph().nodes[qi].outputs[0], node.name)
+                          .status());
+  b.Consume(qi);
+  return true;
+}
+
+// AveragePool(f) → QuantizeLinear of a float value left as bytes and a table (ReadableAsBytes).
+Expected<bool> TryBuildAveragePoolOfTable(PlanBuilder& b, int index) {
+  const ir::Node& node = b.graph().nodes[index];
+  const PlanBuilder::TableView* view = node.inputs.empty() ? nullptr : b.DeferredTable(node.inputs[0]);
+  std::array<int64_t, 2> kernel, strides;
+  QParams q;
+  const int qi = view ? QuantizeAfter(b, node.outputs[0], &q) : -1;
+  if (qi < 0 || q.dtype != DType::kUInt8 || !UnpaddedAveragePool(node, &kernel, &strides)) return false;
+  ACT_ASSIGN_OR_RETURN(int x, b.Id(view->quantized));
+  ACT_RETURN_IF_ERROR(AddAveragePoolQuantizeOfTable(b, x, view->table, kernel, strides, q.scale, q.zero_point,
+                                                    b.graph().nodes[qi].outputs[0], node.name)
+                          .status());
+  b.Consume(qi);
+  return true;
+}
+
 Expected<bool> TryBuildLut(PlanBuilder& b, int index) {
   const ir::Node& start = b.graph().nodes[index];
   if (!IsLutOp(start.op_type)) return false;
@@ -1848,6 +1819,14 @@ Expected<bool> TryBuildLut(PlanBuilder& b, int index) {
     env[n.outputs[0]] = (*out)[0];
   }
   const float* e = env.at(exit_value).data<float>();
+  if (quantize < 0 && ReadableAsBytes(b, x, exit_value, region)) {
+    // Not written: its readers read the bytes through the table (table_readers.h).
+    PlanBuilder::TableView view{b.V(x).name, {}};
+    std::copy(e, e + 256, view.table.begin());
+    for (int c : region) b.Consume(c);
+    b.DeferTable(exit_value, std::move(view));
+    return true;
+  }
   if (quantize < 0) {
     // The region's value leaves in float: a 256-entry float table (its arithmetic is the file's, to the
     // bit), written in the source's NHWC layout when it has one, else plain.
@@ -1939,7 +1918,37 @@ Expected<bool> TryBuildInt8(PlanBuilder& b, int index) {
     if (done) return true;
   }
   if (IsDataMovement(op)) return BuildDataMovementInt8(b, index);
+  if (op == "GlobalAveragePool") return TryBuildMeanOfTable(b, index);
+  if (op == "AveragePool") return TryBuildAveragePoolOfTable(b, index);
+  if (op == "Mul") {
+    ACT_ASSIGN_OR_RETURN(bool done, TryBuildChannelMulOfTable(b, index));
+    if (done) return true;
+  }
   return TryBuildLut(b, index);
+}
+
+Expected<int> AddFloatLookup(PlanBuilder& b, int quantized, const std::array<float, 256>& table,
+                             const std::string& name) {
+  const Value& q = b.V(quantized);
+  const bool nhwc = q.shape.size() == 4 && q.md == NhwcDesc(q.shape, q.dtype);
+  int src = quantized;
+  if (!nhwc) {
+    ACT_ASSIGN_OR_RETURN(src, b.Plain(quantized));
+  }
+  auto fk = std::make_unique<FloatLookupKernel>();
+  fk->table = table;
+  fk->src = src;
+  fk->split_bytes = NumElements(q.shape);
+  const Shape shape = q.shape;
+  fk->dst = nhwc ? b.AddValue(name, DType::kFloat32, shape, NhwcDesc(shape, DType::kFloat32))
+                 : b.AddPlainValue(name, DType::kFloat32, shape);
+  fk->reads = {src};
+  fk->writes = {fk->dst};
+  fk->label = "Lookup(int8->float)";
+  fk->node_name = name;
+  const int out = fk->dst;
+  b.AddKernel(std::move(fk));
+  return out;
 }
 
 Expected<int> AddDequantize(PlanBuilder& b, int quantized, float scale, int32_t zero_point, const std::string& name) {

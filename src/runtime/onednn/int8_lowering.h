@@ -8,6 +8,9 @@
 // matched falls back to the FP32 path, where DequantizeLinear/QuantizeLinear are plain ops.
 #pragma once
 
+#include <array>
+#include <string>
+
 #include "act/status.h"
 #include "runtime/onednn/plan_builder.h"
 
@@ -19,5 +22,10 @@ Expected<bool> TryBuildInt8(PlanBuilder& builder, int index);
 // Adds real = scale · (q − zero_point) of value `quantized` as a new float value `name` (one oneDNN
 // reorder, any source layout → plain float); returns its id.
 Expected<int> AddDequantize(PlanBuilder& builder, int quantized, float scale, int32_t zero_point, const std::string& name);
+
+// Adds table[q] of u8 value `quantized` as a new float value `name` in the same layout (NHWC stays NHWC);
+// returns its id.
+Expected<int> AddFloatLookup(PlanBuilder& builder, int quantized, const std::array<float, 256>& table,
+                             const std::string& name);
 
 }  // namespace act::runtime::onednn

@@ -43,10 +43,17 @@ PlanBuilder::PlanBuilder(const ir::Graph& graph, Plan& plan, bool lower_to_onedn
       consumed_(graph.nodes.size(), false) {}
 
 bool PlanBuilder::Has(const std::string& name) const {
-  return plan_.ids.count(name) > 0 || graph_.IsInitializer(name) || lazy_dq_.count(name) > 0 || views_.count(name) > 0;
+  return plan_.ids.count(name) > 0 || graph_.IsInitializer(name) || lazy_dq_.count(name) > 0 || views_.count(name) > 0 ||
+         tables_.count(name) > 0;
 }
 
 Status PlanBuilder::Materialize(const std::string& value) {
+  if (auto table = tables_.find(value); table != tables_.end()) {
+    const TableView v = table->second;
+    tables_.erase(table);
+    ACT_ASSIGN_OR_RETURN(int q, Id(v.quantized));
+    return AddFloatLookup(*this, q, v.table, value).status();
+  }
   auto view = views_.find(value);
   if (view != views_.end()) {
     const QuantizedView v = view->second;
@@ -84,7 +91,7 @@ Status PlanBuilder::Materialize(const std::string& value) {
 Expected<int> PlanBuilder::Id(const std::string& name) {
   auto it = plan_.ids.find(name);
   if (it != plan_.ids.end()) return it->second;
-  if (lazy_dq_.count(name) || views_.count(name)) {
+  if (lazy_dq_.count(name) || views_.count(name) || tables_.count(name)) {
     ACT_RETURN_IF_ERROR(Materialize(name));
     return plan_.ids.at(name);
   }

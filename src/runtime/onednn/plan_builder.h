@@ -7,6 +7,7 @@
 // (or a graph output) needs one, and shared by all such readers.
 #pragma once
 
+#include <array>
 #include <map>
 #include <memory>
 #include <string>
@@ -93,6 +94,19 @@ class PlanBuilder {
     return it == materialized_.end() ? nullptr : &it->second;
   }
 
+  // A float value that is a 256-entry table applied to a u8 value the INT8 path produced (an element-wise
+  // region ending in float, see TryBuildLut), not yet written: readers that can read the bytes through
+  // the table do (table_readers.h); any other reader materializes it (a table lookup kernel, NHWC kept).
+  struct TableView {
+    std::string quantized;
+    std::array<float, 256> table{};
+  };
+  void DeferTable(const std::string& value, TableView view) { tables_[value] = std::move(view); }
+  const TableView* DeferredTable(const std::string& value) const {
+    auto it = tables_.find(value);
+    return it == tables_.end() ? nullptr : &it->second;
+  }
+
   // Pad(x, zeros on spatial axes) whose only reader is a Conv or an AveragePool is not run: the reader
   // takes x and adds these pads to its own (ONNX order: begins then ends, all axes).
   struct PadFold {
@@ -119,6 +133,7 @@ class PlanBuilder {
   std::map<std::string, int> lazy_dq_;
   std::map<std::string, QuantizedView> views_;
   std::map<std::string, QuantizedView> materialized_;  // see MaterializedView
+  std::map<std::string, TableView> tables_;
   Status Materialize(const std::string& value);
 };
 
