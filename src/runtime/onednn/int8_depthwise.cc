@@ -6,6 +6,8 @@
 #include <array>
 #include <numeric>
 
+#include "runtime/onednn/byte_tables.h"
+
 namespace act::runtime::onednn {
 namespace {
 
@@ -75,19 +77,6 @@ ACT_DW_TARGET void DepthwiseRow(const uint8_t* const* rows, int64_t C, int64_t W
       }
     }
   }
-}
-
-// y[i] = table[x[i]], 64 bytes per step (vpermi2b on the table's four 64-byte quarters).
-__attribute__((target("avx512f,avx512bw,avx512vbmi"))) void LookupRow(uint8_t* y, int64_t n, const uint8_t* table) {
-  const __m512i t0 = _mm512_loadu_si512(table), t1 = _mm512_loadu_si512(table + 64);
-  const __m512i t2 = _mm512_loadu_si512(table + 128), t3 = _mm512_loadu_si512(table + 192);
-  int64_t i = 0;
-  for (; i + 64 <= n; i += 64) {
-    const __m512i v = _mm512_loadu_si512(y + i);
-    const __m512i lo = _mm512_permutex2var_epi8(t0, v, t1), hi = _mm512_permutex2var_epi8(t2, v, t3);
-    _mm512_storeu_si512(y + i, _mm512_mask_blend_epi8(_mm512_movepi8_mask(v), lo, hi));
-  }
-  for (; i < n; ++i) y[i] = table[y[i]];
 }
 
 // Loads n bytes in address order (their values are not needed: see DepthwiseInt8Kernel::LoadHalo).
@@ -168,7 +157,7 @@ void DepthwiseInt8Kernel::Positions(Plan& plan, int64_t begin, int64_t end) cons
     }
     uint8_t* yr = y + (r * OW + c0) * C;
     row(rows, C, Wp - c0 * sw_, c1 - c0, packed_.data(), bias_.data(), scale_.data(), zp, yr);
-    if (has_table_) LookupRow(yr, (c1 - c0) * C, table_);
+    if (has_table_) LookupVbmi(yr, yr, (c1 - c0) * C, table_);
   }
 }
 
