@@ -417,6 +417,38 @@ TEST(OnednnKernels, Int8AveragePoolOfATableReadsTheBytes) {
   EXPECT_EQ(calls["AveragePool"], 0);
 }
 
+// PP-OCRv4 rec's neck: Concat(swish(DQ(conv)), DQ(shortcut)) → Q → conv. The swish region's float output
+// is not written: the channel Concat requantizes its bytes through Q(table) and the shortcut's through a
+// requantization table, in NHWC (no float Concat, QuantizeLinear or reorder). Against the float reference
+// within 0.03 of the largest output; 2 threads = 1 thread.
+TEST(OnednnKernels, Int8ConcatOfATableRegionAndAQuantizedTensor) {
+  const Shape xs = {1, 16, 1, 40};
+  GraphBuilder gb(xs);
+  auto q = [&](const std::string& v, float s, int zp) { return gb.QDQ(v, s, zp); };
+  std::mt19937 rng(13);
+  auto weights = [&](const Shape& shape) { return gb.Int8Weights(shape, 0.003f, rng); };
+  const std::string qx = q("x", 0.01f, 20);
+  const std::string v = q(gb.Op("Conv", {qx, weights({24, 16, 1, 1}), gb.Weight({24})}), 0.02f, 110);
+  const std::string swish = gb.Op("Mul", {v, gb.Op("Sigmoid", {v})});
+  std::string y = q(gb.Op("Concat", {swish, qx}, {{"axis", Attribute::Int(1)}}), 0.015f, 30);
+  y = q(gb.Op("Conv", {y, weights({8, 40, 1, 1}), gb.Weight({8})}), 0.02f, 128);
+  const ir::Graph graph = gb.Finish(y);
+  const Tensor x = Random(xs, 49, 0.f, 2.f);
+  EXPECT_LE(CompareBackends(graph, x), 0.03);
+  auto one = Session::Create(graph, {"onednn", 1, true});
+  auto two = Session::Create(graph, {"onednn", 2});
+  ASSERT_TRUE(one.ok() && two.ok());
+  auto a = (*one)->Run({{"x", x}});
+  auto c = (*two)->Run({{"x", x}});
+  ASSERT_TRUE(a.ok() && c.ok());
+  EXPECT_EQ(test::MaxRelativeError(c->at(y), a->at(y)), 0.0);
+  std::map<std::string, int> calls;
+  for (const OpProfile& p : (*one)->Profile()) calls[p.op_type] += p.calls;
+  EXPECT_EQ(calls["Concat(int8, NHWC)"], 1);
+  EXPECT_EQ(calls["Lookup(int8->float)+Sigmoid+Mul"], 0);
+  EXPECT_EQ(calls["Concat"], 0);
+}
+
 // Split execution at 2 threads (plan.h): an INT8 1x1 convolution split by output positions
 // (split_conv.h), the table + zero-point pad after it and our depthwise convolution, each thread computing
 // half of every output — on a 26x75 image, so the halves end in the middle of a row. The integer kernels

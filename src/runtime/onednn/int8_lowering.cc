@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <numeric>
+#include <optional>
 #include <immintrin.h>
 #include <omp.h>
 #include <cmath>
@@ -854,6 +855,17 @@ std::vector<uint8_t> RequantTable(const QParams& in, const QParams& out) {
   return t;
 }
 
+// t[v] = QuantizeLinear(real[v]) with `out`'s parameters (a float table region's bytes into a quantized value).
+std::vector<uint8_t> QuantizeTable(const std::array<float, 256>& real, const QParams& out) {
+  std::vector<uint8_t> t(256);
+  const float lo = QMin(out.dtype), hi = QMax(out.dtype);
+  for (int v = 0; v < 256; ++v) {
+    const float r = std::clamp(std::nearbyint(real[v] / out.scale) + out.zero_point, lo, hi);
+    t[v] = out.dtype == DType::kInt8 ? static_cast<uint8_t>(static_cast<int8_t>(r)) : static_cast<uint8_t>(r);
+  }
+  return t;
+}
+
 // count runs of len bytes: dst + i·dst_stride ← src + i·src_stride. Runs of at most 64 bytes (the
 // channel groups of ShuffleNet blocks) take one masked AVX-512 load and store each instead of a memcpy call.
 __attribute__((target("avx512f,avx512bw"))) void CopyRunsAvx512(uint8_t* dst, int64_t dst_stride, const uint8_t* src,
@@ -996,15 +1008,25 @@ Expected<bool> BuildDataMovementInt8(PlanBuilder& b, int index) {
   std::vector<std::string> inputs = node.inputs;
   std::vector<QParams> params;
   std::vector<int> ids;
+  // A Concat input may also be a float table region's output left as bytes (PlanBuilder::TableView): its
+  // bytes are requantized through Q(table) into the output.
+  std::vector<std::optional<std::array<float, 256>>> float_tables(data_inputs);
   for (size_t i = 0; i < data_inputs; ++i) {
     int id;
     QParams p;
-    if (!QuantizedActivation(b, node.inputs[i], &id, &p)) return false;
+    if (!QuantizedActivation(b, node.inputs[i], &id, &p)) {
+      const PlanBuilder::TableView* view = concat ? b.DeferredTable(node.inputs[i]) : nullptr;
+      if (!view) return false;
+      float_tables[i] = view->table;
+      ACT_ASSIGN_OR_RETURN(id, b.Id(view->quantized));
+      p = QParams{0.f, 0, DType::kUInt8};  // no parameters: the table maps the bytes
+    }
     params.push_back(p);
     ids.push_back(id);
     inputs[i] = b.V(id).name;
   }
-  bool same = true;
+  const bool any_float_table = std::any_of(float_tables.begin(), float_tables.end(), [](const auto& t) { return t.has_value(); });
+  bool same = !any_float_table;
   for (const QParams& p : params) same &= p == params[0];
   // Outputs re-quantized by a following QuantizeLinear take its name; the others stay quantized views.
   std::vector<std::string> outputs = node.outputs;
@@ -1036,13 +1058,18 @@ Expected<bool> BuildDataMovementInt8(PlanBuilder& b, int index) {
     channel = !split.empty() && same;
   }
   if (channel && concat && !same && quantizers[0] < 0) channel = false;  // mixed parameters need a Q to requantize into
+  if (any_float_table && !channel) return false;  // the float reader materializes the table's output
   if (channel) {
     auto k = std::make_unique<NhwcChannelKernel>();
     for (size_t i = 0; i < ids.size(); ++i) {
       ACT_ASSIGN_OR_RETURN(int in, b.Reordered(ids[i], NhwcDesc(b.V(ids[i]).shape, DType::kUInt8)));
       k->inputs.push_back(in);
       k->reads.push_back(in);
-      k->tables.push_back(params[i] == out_params[0] ? std::vector<uint8_t>() : RequantTable(params[i], out_params[0]));
+      if (float_tables[i]) {
+        k->tables.push_back(QuantizeTable(*float_tables[i], out_params[0]));
+      } else {
+        k->tables.push_back(params[i] == out_params[0] ? std::vector<uint8_t>() : RequantTable(params[i], out_params[0]));
+      }
     }
     if (concat) {
       Shape out_shape = s0;
@@ -1658,9 +1685,10 @@ bool UnpaddedAveragePool(const ir::Node& n, std::array<int64_t, 2>* kernel, std:
 }
 
 // The float value `f` (a table region's exit: the table applied to u8 NHWC x) need not be written: every
-// reader is one table_readers.h computes from the bytes — a GlobalAveragePool, a Mul whose only reader is a
-// u8 QuantizeLinear (a squeeze-excite block's; the Mul checks its other operand when it is built), or an
-// unpadded AveragePool quantized to u8 by its only reader.
+// reader is one that computes from the bytes — a GlobalAveragePool, a Mul whose only reader is a u8
+// QuantizeLinear (a squeeze-excite block's; the Mul checks its other operand when it is built), an unpadded
+// AveragePool quantized to u8 by its only reader (table_readers.h), or a Concat quantized to u8 by its only
+// reader (NhwcChannelKernel, through Q(table)).
 bool ReadableAsBytes(PlanBuilder& b, int x, const std::string& f, const std::vector<int>& region) {
   const Value& xv = b.V(x);
   if (!HasVbmi() || b.IsGraphOutput(f) || xv.dtype != DType::kUInt8 || xv.shape.size() != 4 ||
@@ -1676,7 +1704,8 @@ bool ReadableAsBytes(PlanBuilder& b, int x, const std::string& f, const std::vec
     const bool quantized_u8 = QuantizeAfter(b, n.outputs[0], &q) >= 0 && q.dtype == DType::kUInt8;
     const bool readable = n.op_type == "GlobalAveragePool" ||
                           (n.op_type == "Mul" && n.inputs.size() == 2 && n.inputs[0] != n.inputs[1] && quantized_u8) ||
-                          (n.op_type == "AveragePool" && UnpaddedAveragePool(n, &kernel, &strides) && quantized_u8);
+                          (n.op_type == "AveragePool" && UnpaddedAveragePool(n, &kernel, &strides) && quantized_u8) ||
+                          (n.op_type == "Concat" && quantized_u8);
     if (!readable) return false;
     ++readers;
   }
