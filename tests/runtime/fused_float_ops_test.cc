@@ -322,6 +322,49 @@ TEST(FusedFloatOps, Int8HeadDequantizeBiasSoftmaxFused) {
   EXPECT_LE(test::MaxRelativeError(fused.outputs.at(y), ref.outputs.at(y)), 0.1);
 }
 
+// An SVTR block's first half on the INT8 path: LayerNorm → Q → DQ → MatMul (int8 weights) → Q → DQ → Add(bias)
+// → Add(x, the residual). The LayerNorm writes the quantized bytes itself and the residual is added in
+// the table+bias kernel — unless their float outputs are also graph outputs.
+ir::Graph SvtrResidual(bool float_outputs, std::string* out, std::string* ln_out, std::string* biased) {
+  LayerNormGraph ln(false, true);
+  Graph& gb = ln.gb;
+  auto qdq = [&](const std::string& v, float s, uint8_t zp) {
+    const std::string sv = gb.Init(FloatTensor({}, {s})), zv = gb.Init(Tensor::FromVector<uint8_t>({}, {zp}));
+    return gb.Op("DequantizeLinear", {gb.Op("QuantizeLinear", {v, sv, zv}), sv, zv});
+  };
+  std::vector<int8_t> w(120 * 120);
+  std::mt19937 rng(71);
+  for (int8_t& v : w) v = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
+  const std::string dw = gb.Op("DequantizeLinear", {gb.Init(Tensor::FromVector<int8_t>({120, 120}, w)),
+                                                    gb.Init(FloatTensor({120}, RandomVector(120, 72, 0.001f, 0.004f)))},
+                               {{"axis", ir::Attribute::Int(1)}});
+  *ln_out = ln.y;
+  const std::string y = qdq(gb.Op("MatMul", {qdq(ln.y, 0.03f, 128), dw}), 0.05f, 120);
+  *biased = gb.Op("Add", {y, gb.Init(FloatTensor({120}, RandomVector(120, 73, -1.f, 1.f)))});
+  *out = gb.Op("Add", {*biased, "x"});
+  if (float_outputs) return gb.Finish({*out, *ln_out, *biased});
+  return gb.Finish({*out});
+}
+
+TEST(FusedFloatOps, LayerNormQuantizedAndResidualAddFused) {
+  const Tensor x = InputX({1, 40, 120}, 75);
+  for (bool float_outputs : {false, true}) {
+    std::string out, ln_out, biased;
+    const ir::Graph graph = SvtrResidual(float_outputs, &out, &ln_out, &biased);
+    const RunResult fast = RunOn(graph, "onednn", x), ref = RunOn(graph, "reference", x);
+    ASSERT_EQ(fast.outputs.count(out), 1u);
+    // Same quantization points on both sides; a requantization tie may round one step (0.05) apart.
+    EXPECT_LE(test::MaxRelativeError(fast.outputs.at(out), ref.outputs.at(out)), 0.02) << float_outputs;
+    EXPECT_EQ(HasLabel(fast, "LayerNorm(ReduceMean+Sub+Pow+ReduceMean+Add+Sqrt+Div+Mul+Add)+QuantizeLinear"), !float_outputs);
+    EXPECT_EQ(HasLabel(fast, "DequantizeLinear(table)+Add+Add"), !float_outputs);
+    EXPECT_FALSE(HasLabel(fast, "QuantizeLinear") && !float_outputs);
+    if (float_outputs) {
+      EXPECT_LE(test::MaxRelativeError(fast.outputs.at(ln_out), ref.outputs.at(ln_out)), 1e-5);
+      EXPECT_LE(test::MaxRelativeError(fast.outputs.at(biased), ref.outputs.at(biased)), 0.02);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace act::runtime
 

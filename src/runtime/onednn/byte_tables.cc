@@ -2,6 +2,8 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 
 namespace act::runtime::onednn {
@@ -68,6 +70,20 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi"))) void FloatLookupVbmi(cons
     _mm512_storeu_si512(y + i + 48, _mm512_shuffle_i32x4(a2, a3, 0xDD));
   }
   for (; i < n; ++i) y[i] = table[x[i]];
+}
+
+__attribute__((target("avx512f,avx512bw"))) void QuantizeU8Vbmi(const float* x, uint8_t* y, int64_t n, float scale,
+                                                                 float zp) {
+  const __m512 s = _mm512_set1_ps(scale), z = _mm512_set1_ps(zp);
+  const __m512 lo = _mm512_set1_ps(0.f), hi = _mm512_set1_ps(255.f);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m512 v = _mm512_div_ps(_mm512_loadu_ps(x + i), s);
+    v = _mm512_add_ps(_mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), z);
+    v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i), _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(v)));
+  }
+  for (; i < n; ++i) y[i] = static_cast<uint8_t>(std::min(std::max(std::nearbyint(x[i] / scale) + zp, 0.f), 255.f));
 }
 
 }  // namespace act::runtime::onednn

@@ -8,6 +8,7 @@
 #include <limits>
 #include <vector>
 
+#include "runtime/onednn/byte_tables.h"
 #include "runtime/onednn/post_ops.h"
 #include "runtime/onednn/reference_ops.h"
 
@@ -473,17 +474,32 @@ class LayerNormKernel : public Kernel {
   int src = -1, dst = -1;
   float eps = 0;
   std::vector<float> gamma, beta;
+  // With a QuantizeLinear fused (QuantizeLayerNormOutput): dst is u8, each row quantized from L1.
+  bool quantized = false;
+  float scale = 1, zero_point = 0;
   Status Execute(Plan& plan) override {
     const Value& in = plan.values[src];
-    const int64_t n = RowLength(in);
+    const int64_t n = RowLength(in), rows = NumElements(in.shape) / n;
     LayerNormParams p;
     p.eps = eps;
     if (!gamma.empty()) { p.gamma = gamma.data(); p.gamma_size = static_cast<int64_t>(gamma.size()); }
     if (!beta.empty()) { p.beta = beta.data(); p.beta_size = static_cast<int64_t>(beta.size()); }
-    LayerNormRows(static_cast<const float*>(in.data), static_cast<float*>(plan.values[dst].data), NumElements(in.shape) / n,
-                  n, p);
+    const auto* x = static_cast<const float*>(in.data);
+    if (!quantized) {
+      LayerNormRows(x, static_cast<float*>(plan.values[dst].data), rows, n, p);
+      return Status::Ok();
+    }
+    row_.resize(n);
+    auto* y = static_cast<uint8_t*>(plan.values[dst].data);
+    for (int64_t r = 0; r < rows; ++r) {
+      LayerNormRows(x + r * n, row_.data(), 1, n, p);
+      QuantizeU8Vbmi(row_.data(), y + r * n, n, scale, zero_point);
+    }
     return Status::Ok();
   }
+
+ private:
+  std::vector<float> row_;
 };
 
 class SoftmaxKernel : public Kernel {
@@ -827,6 +843,23 @@ Expected<int> TryAddDequantizeBiasSoftmax(PlanBuilder& b, int quantized, float s
   const int out = k->dst;
   b.AddKernel(std::move(k));
   return out;
+}
+
+bool QuantizeLayerNormOutput(PlanBuilder& b, int x, float scale, int32_t zero_point, const std::string& name) {
+  auto& kernels = b.plan().kernels;
+  auto* ln = kernels.empty() ? nullptr : dynamic_cast<LayerNormKernel*>(kernels.back().get());
+  if (!ln || ln->quantized || ln->writes != std::vector<int>{x} || !HasVbmi()) return false;
+  const Value& v = b.V(x);
+
+  if (b.IsGraphOutput(v.name) || b.graph().Consumers(v.name).size() != 1) return false;  // the Q alone
+  ln->dst = b.AddPlainValue(name, DType::kUInt8, v.shape);
+  b.V(ln->dst).quant = {scale, zero_point};
+  ln->quantized = true;
+  ln->scale = scale;
+  ln->zero_point = static_cast<float>(zero_point);
+  ln->writes = {ln->dst};
+  ln->label += "+QuantizeLinear";
+  return true;
 }
 
 }  // namespace act::runtime::onednn

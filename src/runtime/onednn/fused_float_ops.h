@@ -75,6 +75,11 @@ void AttentionHeads(const float* qkv, float* out, const AttentionShape& shape, f
 // pattern as one kernel and returns true.
 Expected<bool> TryBuildLayerNorm(PlanBuilder& builder, int index);
 
+// The last kernel added is a LayerNorm writing float value `x`, and the QuantizeLinear being built (u8,
+// per tensor, output `name`) is x's only reader: the LayerNorm writes the quantized bytes itself (the same
+// floats, then QuantizeLinear's operations). Returns false when the pattern does not hold.
+bool QuantizeLayerNormOutput(PlanBuilder& builder, int x, float scale, int32_t zero_point, const std::string& name);
+
 // Node `index` is a float Softmax over the last axis (opset ≥ 13 axis −1 / rank−1, or the legacy form
 // with axis rank−1) with rows of up to 128 or at least 256 values: lowers it to SoftmaxRows and returns
 // true.

@@ -1142,22 +1142,6 @@ Expected<bool> BuildDataMovementInt8(PlanBuilder& b, int index) {
   return true;
 }
 
-// The u8 case of QuantizeKernel, 16 floats per step; the same operations as the scalar loop (a true
-// division, round half to even, + zp, clamp), so the same bytes.
-__attribute__((target("avx512f,avx512bw"))) void QuantizeU8Avx512(const float* x, uint8_t* y, int64_t n, float scale,
-                                                                 float zp) {
-  const __m512 s = _mm512_set1_ps(scale), z = _mm512_set1_ps(zp);
-  const __m512 lo = _mm512_set1_ps(0.f), hi = _mm512_set1_ps(255.f);
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    __m512 v = _mm512_div_ps(_mm512_loadu_ps(x + i), s);
-    v = _mm512_add_ps(_mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), z);
-    v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i), _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(v)));
-  }
-  for (; i < n; ++i) y[i] = static_cast<uint8_t>(std::min(std::max(std::nearbyint(x[i] / scale) + zp, 0.f), 255.f));
-}
-
 // q = saturate(round_half_even(x / s) + zero_point), per tensor, on plain data. Divides (rather than
 // multiplying by 1/s) as ONNX Runtime does, so both engines quantize the model input identically.
 class QuantizeKernel : public Kernel {
@@ -1171,7 +1155,7 @@ class QuantizeKernel : public Kernel {
     const float lo = q.dtype == DType::kInt8 ? -128.f : 0.f, hi = q.dtype == DType::kInt8 ? 127.f : 255.f;
     const float scale = q.scale, zp = static_cast<float>(q.zero_point);
     if (q.dtype == DType::kUInt8 && HasVbmi()) {
-      QuantizeU8Avx512(x, out.as<uint8_t>(), n, scale, zp);
+      QuantizeU8Vbmi(x, out.as<uint8_t>(), n, scale, zp);
     } else if (q.dtype == DType::kUInt8) {
       uint8_t* y = out.as<uint8_t>();
       for (int64_t i = 0; i < n; ++i) y[i] = static_cast<uint8_t>(std::min(std::max(std::nearbyint(x[i] / scale) + zp, lo), hi));
@@ -1335,6 +1319,7 @@ Expected<bool> BuildQuantize(PlanBuilder& b, int index) {
     ACT_ASSIGN_OR_RETURN(bool fused, TryFuseChannelMul(b, index, x, p));
     if (fused) return true;
   }
+  if (p.dtype == DType::kUInt8 && QuantizeLayerNormOutput(b, x, p.scale, p.zero_point, node.outputs[0])) return true;
   if (!nhwc) {
     ACT_ASSIGN_OR_RETURN(x, b.Plain(x));
   }
@@ -1563,6 +1548,7 @@ class FloatLookupKernel : public Kernel {
   std::array<float, 256> table{};
   int64_t nhwc_channels = 0;  // > 0: the source is NHWC with this many channels, the output NCHW
   std::vector<float> bias;     // non-empty: plain source, y = table[x] + bias[index along the last axis]
+  int residual = -1;           // with a bias: plain float value of y's shape added last (a residual Add)
   Status Bind(Plan&) override {
     FloatPlanes(table.data(), planes_);
     return Status::Ok();
@@ -1596,15 +1582,20 @@ class FloatLookupKernel : public Kernel {
     if (!bias.empty()) {
       // Rows of the last axis: the table, then + bias (in cache).
       const int64_t L = static_cast<int64_t>(bias.size()), rows = static_cast<int64_t>(n) / L;
+      const float* res = residual >= 0 ? static_cast<const float*>(plan.values[residual].data) : nullptr;
+      auto add = [](float* yr, const float* a, int64_t len) {
+        if (HasVbmi()) {
+          AddRowAvx512(yr, a, len);
+        } else {
+          for (int64_t i = 0; i < len; ++i) yr[i] += a[i];
+        }
+      };
 #pragma omp parallel for schedule(static) if (n > (1 << 16))
       for (int64_t r = 0; r < rows; ++r) {
         float* yr = y + r * L;
         Lookup(x + r * L, yr, L);
-        if (HasVbmi()) {
-          AddRowAvx512(yr, bias.data(), L);
-        } else {
-          for (int64_t i = 0; i < L; ++i) yr[i] += bias[i];
-        }
+        add(yr, bias.data(), L);
+        if (res) add(yr, res + r * L, L);
       }
       return Status::Ok();
     }
@@ -1742,6 +1733,32 @@ Expected<bool> TryBuildChannelMulOfTable(PlanBuilder& b, int index) {
                                             b.graph().nodes[qi].outputs[0], node.name)
                           .status());
   b.Consume(qi);
+  return true;
+}
+
+// Add(a, r) where a is the output of the last kernel, a DequantizeLinear(table)+bias (a MatMul's output and
+// bias, AddDequantizeWithBias) read by nothing else, and r a float tensor of a's shape: the residual is
+// added in the same pass ((table[x] + bias) + r, the graph's order).
+Expected<bool> TryFuseResidualAdd(PlanBuilder& b, int index) {
+  const ir::Node& node = b.graph().nodes[index];
+  auto& kernels = b.plan().kernels;
+  auto* fk = kernels.empty() ? nullptr : dynamic_cast<FloatLookupKernel*>(kernels.back().get());
+  if (!fk || fk->bias.empty() || fk->residual >= 0 || node.inputs.size() != 2 || node.inputs[0] == node.inputs[1]) {
+    return false;
+  }
+  const std::string& a = b.V(fk->dst).name;
+  const int side = node.inputs[0] == a ? 0 : node.inputs[1] == a ? 1 : -1;
+  if (side < 0 || b.IsGraphOutput(a) || b.graph().Consumers(a).size() != 1) return false;
+  if (!b.Has(node.inputs[1 - side]) || b.Const(node.inputs[1 - side])) return false;
+  ACT_ASSIGN_OR_RETURN(int r, b.Id(node.inputs[1 - side]));
+  if (b.V(r).dtype != DType::kFloat32 || b.V(r).shape != b.V(fk->dst).shape) return false;
+  ACT_ASSIGN_OR_RETURN(r, b.Plain(r));
+  if (kernels.back().get() != fk) return false;  // Plain added a reorder: keep the two kernels
+  fk->residual = r;
+  fk->reads.push_back(r);
+  fk->dst = b.AddPlainValue(node.outputs[0], DType::kFloat32, b.V(fk->dst).shape);
+  fk->writes = {fk->dst};
+  fk->label += "+Add";
   return true;
 }
 
@@ -1951,6 +1968,10 @@ Expected<bool> TryBuildInt8(PlanBuilder& b, int index) {
   if (op == "AveragePool") return TryBuildAveragePoolOfTable(b, index);
   if (op == "Mul") {
     ACT_ASSIGN_OR_RETURN(bool done, TryBuildChannelMulOfTable(b, index));
+    if (done) return true;
+  }
+  if (op == "Add") {
+    ACT_ASSIGN_OR_RETURN(bool done, TryFuseResidualAdd(b, index));
     if (done) return true;
   }
   return TryBuildLut(b, index);
