@@ -505,6 +505,7 @@ class LayerNormKernel : public Kernel {
 class SoftmaxKernel : public Kernel {
  public:
   int src = -1, dst = -1;
+  bool WritesThroughValueData() const override { return true; }
   Status Execute(Plan& plan) override {
     const Value& in = plan.values[src];
     const int64_t n = RowLength(in);
@@ -516,6 +517,7 @@ class SoftmaxKernel : public Kernel {
 class DequantizeBiasSoftmaxKernel : public Kernel {
  public:
   int src = -1, dst = -1;
+  bool WritesThroughValueData() const override { return true; }
   DequantizeBias params;
   std::vector<float> bias;
   int64_t rows = 0;  // rows of the input (set by the builder)

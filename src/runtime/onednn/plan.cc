@@ -163,7 +163,26 @@ Status Plan::Finalize() {
     }
     kernel->threads = bytes > parallel_bytes ? Kernel::Threads::kAll : Kernel::Threads::kOne;
   }
-  // 5. Split execution (plan.h) with several threads.
+  // 5. Outputs written straight into the returned tensors (plan.h, direct_output_).
+  direct_output_.assign(outputs.size(), false);
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const int id = outputs[i].second;
+    const Value& v = values[id];
+    bool direct = v.alias_of < 0 && !v.is_const && v.nbytes > 0 && NumElements(v.shape) * DTypeSize(v.dtype) == v.nbytes;
+    for (int in : input_ids) direct &= in != id;
+    for (size_t j = 0; j < outputs.size(); ++j) direct &= j == i || outputs[j].second != id;
+    int writers = 0;
+    for (const auto& kernel : kernels) {
+      for (int r : kernel->reads) direct &= Root(values, r) != id;
+      for (int w : kernel->writes) {
+        if (Root(values, w) != id) continue;
+        ++writers;
+        direct &= w == id && kernel->WritesThroughValueData();
+      }
+    }
+    direct_output_[i] = direct && writers > 0;
+  }
+  // 6. Split execution (plan.h) with several threads.
   if (SplitExecution()) {
     for (auto& kernel : kernels) {
       if (kernel->Splittable()) kernel->threads = Kernel::Threads::kSplit;
@@ -203,6 +222,14 @@ Status Plan::RunSplit(size_t begin, size_t end, int threads) {
 
 Expected<std::map<std::string, Tensor>> Plan::Run(const std::map<std::string, Tensor>& inputs, bool profile,
                                                   std::map<std::string, OpProfile>* profile_out) {
+  returned_.resize(outputs.size());
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    if (!direct_output_[i]) continue;
+    Value& v = values[outputs[i].second];
+    Tensor& out = returned_[i];
+    if (!out.unique() || out.dtype() != v.dtype || out.shape() != v.shape) out = Tensor(v.dtype, v.shape);
+    v.data = out.raw_data();
+  }
   for (int id : input_ids) {
     Value& v = values[id];
     const Tensor& t = inputs.at(v.name);
@@ -246,9 +273,12 @@ Expected<std::map<std::string, Tensor>> Plan::Run(const std::map<std::string, Te
   }
   stream_.wait();
   std::map<std::string, Tensor> result;
-  returned_.resize(outputs.size());
   for (size_t i = 0; i < outputs.size(); ++i) {
     const auto& [name, id] = outputs[i];
+    if (direct_output_[i]) {
+      result[name] = returned_[i];
+      continue;
+    }
     const Value& v = values[id];
     // Outputs are plain (the builder reorders blocked ones); aliases carry no byte count of their own.
     const size_t nbytes = NumElements(v.shape) * DTypeSize(v.dtype);

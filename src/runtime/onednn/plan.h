@@ -83,6 +83,10 @@ class Kernel {
   // part t on thread t, and consecutive split kernels in one parallel region with a barrier between them.
   virtual bool Splittable() const { return false; }
   virtual Status ExecutePart(Plan& plan, int part, int parts) { return part == 0 ? Execute(plan) : Status::Ok(); }
+
+  // Execute finds the buffers of the values it writes through Value::data each time (no pointer kept
+  // from Bind): a graph output written only by such kernels goes straight into the tensor Run returns.
+  virtual bool WritesThroughValueData() const { return false; }
 };
 
 // Smallest work worth splitting (measured on PP-OCRv4 rec and FastestDet, 2 threads, bench/runtime_ab
@@ -185,6 +189,9 @@ class Plan {
   // The tensors the last Run returned, one per output: refilled in place when nobody else holds them
   // (PP-OCRv4 rec's 40x6625 float output: a fresh zero-filled 1 MB tensor per run cost 60–90 µs).
   std::vector<Tensor> returned_;
+  // Per output: its kernels write into returned_[i] itself (Kernel::WritesThroughValueData, no reader
+  // kernel), so Run points the value at that tensor instead of copying it out afterwards.
+  std::vector<bool> direct_output_;
 };
 
 }  // namespace act::runtime::onednn
