@@ -41,6 +41,23 @@ double CompareBackends(const ir::Graph& graph, const Tensor& x, int expected_ker
 
 constexpr double kTolerance = 1e-5;
 
+// Runs `graph` at 1 and 2 threads: output `y` must be the same bytes (the split kernels cut the work at
+// other places, not the arithmetic). Returns the 1-thread profile's calls per kernel label.
+std::map<std::string, int> OneAndTwoThreadsAgree(const ir::Graph& graph, const Tensor& x, const std::string& y) {
+  auto one = Session::Create(graph, {"onednn", 1, true});
+  auto two = Session::Create(graph, {"onednn", 2});
+  EXPECT_TRUE(one.ok() && two.ok());
+  if (!one.ok() || !two.ok()) return {};
+  auto a = (*one)->Run({{"x", x}});
+  auto c = (*two)->Run({{"x", x}});
+  EXPECT_TRUE(a.ok() && c.ok());
+  if (!a.ok() || !c.ok()) return {};
+  EXPECT_EQ(test::MaxRelativeError(c->at(y), a->at(y)), 0.0);
+  std::map<std::string, int> calls;
+  for (const OpProfile& p : (*one)->Profile()) calls[p.op_type] += p.calls;
+  return calls;
+}
+
 TEST(OnednnKernels, ConvBatchNormReluFolded) {
   GraphBuilder gb({1, 5, 9, 11});
   std::string y = gb.Op("Conv", {"x", gb.Weight({8, 5, 3, 3}), gb.Weight({8})},
@@ -365,16 +382,8 @@ TEST(OnednnKernels, Int8SqueezeExciteStaysNhwc) {
   const ir::Graph graph = gb.Finish(y);
   const Tensor x = Random(xs, 43, 0.f, 2.f);
   EXPECT_LE(CompareBackends(graph, x), 0.03);
-  // At 2 threads the table to float and the Mul+Q run split by pixels (plan.h): the same bytes.
-  auto one = Session::Create(graph, {"onednn", 1, true});
-  auto two = Session::Create(graph, {"onednn", 2});
-  ASSERT_TRUE(one.ok() && two.ok());
-  auto a = (*one)->Run({{"x", x}});
-  auto c = (*two)->Run({{"x", x}});
-  ASSERT_TRUE(a.ok() && c.ok());
-  EXPECT_EQ(test::MaxRelativeError(c->at(y), a->at(y)), 0.0);
-  std::map<std::string, int> calls;
-  for (const OpProfile& p : (*one)->Profile()) calls[p.op_type] += p.calls;
+  // At 2 threads the block sums and the Mul+Q run split by pixels (plan.h): the same bytes.
+  std::map<std::string, int> calls = OneAndTwoThreadsAgree(graph, x, y);
   EXPECT_EQ(calls["Lookup(int8->float)+GlobalAveragePool(block sums)"], 1);
   EXPECT_EQ(calls["Lookup(int8->float)+Mul+QuantizeLinear(NHWC)"], 1);
   EXPECT_EQ(calls["Lookup(int8->float)+Relu"], 0);
@@ -412,12 +421,9 @@ TEST(OnednnKernels, Int8AveragePoolOfATableReadsTheBytes) {
         0.01f, 5);
   y = q(gb.Op("Conv", {y, weights({8, 24, 1, 1}), gb.Weight({8})}), 0.02f, 128);
   const ir::Graph graph = gb.Finish(y);
-  EXPECT_LE(CompareBackends(graph, Random(xs, 47, 0.f, 2.f)), 0.03);
-  auto session = Session::Create(graph, {"onednn", 1, true});
-  ASSERT_TRUE(session.ok());
-  ASSERT_TRUE((*session)->Run({{"x", Random(xs, 47, 0.f, 2.f)}}).ok());
-  std::map<std::string, int> calls;
-  for (const OpProfile& p : (*session)->Profile()) calls[p.op_type] += p.calls;
+  const Tensor x = Random(xs, 47, 0.f, 2.f);
+  EXPECT_LE(CompareBackends(graph, x), 0.03);
+  std::map<std::string, int> calls = OneAndTwoThreadsAgree(graph, x, y);
   EXPECT_EQ(calls["Lookup(int8->float)+AveragePool+QuantizeLinear(NHWC)"], 1);
   EXPECT_EQ(calls["AveragePool"], 0);
 }
@@ -440,15 +446,7 @@ TEST(OnednnKernels, Int8ConcatOfATableRegionAndAQuantizedTensor) {
   const ir::Graph graph = gb.Finish(y);
   const Tensor x = Random(xs, 49, 0.f, 2.f);
   EXPECT_LE(CompareBackends(graph, x), 0.03);
-  auto one = Session::Create(graph, {"onednn", 1, true});
-  auto two = Session::Create(graph, {"onednn", 2});
-  ASSERT_TRUE(one.ok() && two.ok());
-  auto a = (*one)->Run({{"x", x}});
-  auto c = (*two)->Run({{"x", x}});
-  ASSERT_TRUE(a.ok() && c.ok());
-  EXPECT_EQ(test::MaxRelativeError(c->at(y), a->at(y)), 0.0);
-  std::map<std::string, int> calls;
-  for (const OpProfile& p : (*one)->Profile()) calls[p.op_type] += p.calls;
+  std::map<std::string, int> calls = OneAndTwoThreadsAgree(graph, x, y);
   EXPECT_EQ(calls["Concat(int8, NHWC)"], 1);
   EXPECT_EQ(calls["Lookup(int8->float)+Sigmoid+Mul"], 0);
   EXPECT_EQ(calls["Concat"], 0);

@@ -8,7 +8,7 @@
 #include <limits>
 #include <vector>
 
-#include "runtime/onednn/byte_tables.h"
+#include "runtime/onednn/simd_rows.h"
 #include "runtime/onednn/post_ops.h"
 #include "runtime/onednn/reference_ops.h"
 

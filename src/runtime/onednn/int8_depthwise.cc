@@ -6,7 +6,7 @@
 #include <array>
 #include <numeric>
 
-#include "runtime/onednn/byte_tables.h"
+#include "runtime/onednn/simd_rows.h"
 
 namespace act::runtime::onednn {
 namespace {

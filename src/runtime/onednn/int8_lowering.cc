@@ -10,7 +10,7 @@
 #include <cstring>
 #include <cstdlib>
 
-#include "runtime/onednn/byte_tables.h"
+#include "runtime/onednn/simd_rows.h"
 #include "runtime/onednn/dnnl_kernels.h"
 #include "runtime/onednn/fused_float_ops.h"
 #include "runtime/onednn/int8_depthwise.h"
@@ -1535,13 +1535,6 @@ bool IsLutOp(const std::string& op) {
 }
 
 
-// y[i] += b[i], 16 floats per step (one float addition each, as the scalar loop).
-__attribute__((target("avx512f"))) void AddRowAvx512(float* y, const float* b, int64_t n) {
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_add_ps(_mm512_loadu_ps(y + i), _mm512_loadu_ps(b + i)));
-  for (; i < n; ++i) y[i] += b[i];
-}
-
 class FloatLookupKernel : public Kernel {
  public:
   int src = -1, dst = -1;
@@ -1585,7 +1578,7 @@ class FloatLookupKernel : public Kernel {
       const float* res = residual >= 0 ? static_cast<const float*>(plan.values[residual].data) : nullptr;
       auto add = [](float* yr, const float* a, int64_t len) {
         if (HasVbmi()) {
-          AddRowAvx512(yr, a, len);
+          AddFloats(yr, a, len);
         } else {
           for (int64_t i = 0; i < len; ++i) yr[i] += a[i];
         }

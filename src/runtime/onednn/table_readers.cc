@@ -9,7 +9,7 @@
 #include <optional>
 #include <vector>
 
-#include "runtime/onednn/byte_tables.h"
+#include "runtime/onednn/simd_rows.h"
 
 namespace act::runtime::onednn {
 namespace {
@@ -59,29 +59,6 @@ __attribute__((target("avx512f,avx512bw"))) void MulQuantizeRow(const float* x, 
   }
 }
 
-// y[c] = saturate(round_half_even(sum[c] / count / scale) + zp): AveragePool's division, then QuantizeLinear's.
-__attribute__((target("avx512f,avx512bw"))) void MeanQuantizeRow(const float* sum, uint8_t* y, int64_t C, float count,
-                                                                  float scale, float zp) {
-  const __m512 n = _mm512_set1_ps(count), sc = _mm512_set1_ps(scale), z = _mm512_set1_ps(zp);
-  const __m512 lo = _mm512_set1_ps(0.f), hi = _mm512_set1_ps(255.f);
-  int64_t c = 0;
-  for (; c + 16 <= C; c += 16) {
-    __m512 v = _mm512_div_ps(_mm512_div_ps(_mm512_loadu_ps(sum + c), n), sc);
-    v = _mm512_add_ps(_mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), z);
-    v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(y + c), _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(v)));
-  }
-  for (; c < C; ++c) {
-    const float v = sum[c] / count / scale;
-    y[c] = static_cast<uint8_t>(std::min(std::max(std::nearbyint(v) + zp, 0.f), 255.f));
-  }
-}
-
-__attribute__((target("avx512f"))) void AddRow(float* sum, const float* x, int64_t n) {
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(sum + i, _mm512_add_ps(_mm512_loadu_ps(sum + i), _mm512_loadu_ps(x + i)));
-  for (; i < n; ++i) sum[i] += x[i];
-}
 
 // See AddChannelMulQuantize. Split execution (plan.h): part p takes a p-th of the positions.
 class ChannelMulQuantizeKernel : public Kernel {
@@ -143,7 +120,7 @@ class ChannelBlockSumsKernel : public Kernel {
       std::fill(sum, sum + C, 0.f);
       ForRuns(table_, x + n * HW * C, C, HW * block / kMeanBlocks, HW * (block + 1) / kMeanBlocks,
               [&](int64_t, int64_t count, const float* f) {
-                for (int64_t p = 0; p < count; ++p) AddRow(sum, f + p * C, C);
+                for (int64_t p = 0; p < count; ++p) AddFloats(sum, f + p * C, C);
               });
     }
     return Status::Ok();
@@ -170,7 +147,7 @@ class ChannelMeanKernel : public Kernel {
     for (int64_t n = 0; n < images_; ++n) {
       float* m = mean + n * C;
       std::copy(sums + n * kMeanBlocks * C, sums + (n * kMeanBlocks + 1) * C, m);
-      for (int b = 1; b < kMeanBlocks; ++b) AddRow(m, sums + (n * kMeanBlocks + b) * C, C);
+      for (int b = 1; b < kMeanBlocks; ++b) AddFloats(m, sums + (n * kMeanBlocks + b) * C, C);
       for (int64_t c = 0; c < C; ++c) m[c] /= static_cast<float>(positions_);
     }
     return Status::Ok();
@@ -209,9 +186,10 @@ class AveragePoolQuantizeKernel : public Kernel {
           std::fill(sum.begin(), sum.end(), 0.f);
           for (int64_t i = 0; i < kernel_[0]; ++i) {
             table_.Map(x + ((n * H + oh * strides_[0] + i) * W + ow * strides_[1]) * C, taps, run);
-            for (int64_t j = 0; j < kernel_[1]; ++j) AddRow(sum.data(), taps + j * C, C);
+            for (int64_t j = 0; j < kernel_[1]; ++j) AddFloats(sum.data(), taps + j * C, C);
           }
-          MeanQuantizeRow(sum.data(), y + ((n * OH + oh) * OW + ow) * C, C, count, scale_, zp);
+          for (float& v : sum) v /= count;  // AveragePool's division, then QuantizeLinear's
+          QuantizeU8Vbmi(sum.data(), y + ((n * OH + oh) * OW + ow) * C, C, scale_, zp);
         }
       }
     }

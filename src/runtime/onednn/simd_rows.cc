@@ -1,4 +1,4 @@
-#include "runtime/onednn/byte_tables.h"
+#include "runtime/onednn/simd_rows.h"
 
 #include <immintrin.h>
 
@@ -84,6 +84,12 @@ __attribute__((target("avx512f,avx512bw"))) void QuantizeU8Vbmi(const float* x, 
     _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i), _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(v)));
   }
   for (; i < n; ++i) y[i] = static_cast<uint8_t>(std::min(std::max(std::nearbyint(x[i] / scale) + zp, 0.f), 255.f));
+}
+
+__attribute__((target("avx512f"))) void AddFloats(float* y, const float* b, int64_t n) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_add_ps(_mm512_loadu_ps(y + i), _mm512_loadu_ps(b + i)));
+  for (; i < n; ++i) y[i] += b[i];
 }
 
 }  // namespace act::runtime::onednn

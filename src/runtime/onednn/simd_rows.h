@@ -1,5 +1,6 @@
-// Byte conversions with AVX-512 (BW, VBMI): the INT8 path's element-wise regions become 256-entry tables
-// (TryBuildLut), applied to u8/s8 tensors 64 bytes per step without gathers; and float → u8 quantization.
+// Row primitives with AVX-512 (F, BW, VBMI) shared by the runtime's own kernels: 256-entry tables on bytes
+// (the INT8 path's element-wise regions, TryBuildLut) 64 bytes per step without gathers, float → u8
+// quantization, float row sums.
 #pragma once
 
 #include <cstddef>
@@ -22,5 +23,8 @@ void FloatLookupVbmi(const uint8_t* x, float* y, size_t n, const uint8_t (*plane
 // y[i] = saturate(round_half_even(x[i] / scale) + zp) to u8: QuantizeLinear's operations (a true division,
 // as ONNX Runtime), 16 floats per step.
 void QuantizeU8Vbmi(const float* x, uint8_t* y, int64_t n, float scale, float zp);
+
+// y[i] += b[i] (one float addition each, as the scalar loop), 16 floats per step.
+void AddFloats(float* y, const float* b, int64_t n);
 
 }  // namespace act::runtime::onednn
