@@ -362,7 +362,7 @@ TEST(OnednnKernels, DequantizeOfAReshapedQuantizedTensor) {
 }
 
 // A squeeze-excite block on the INT8 path: conv → Q → DQ → Relu (a table to float) → GlobalAveragePool →
-// Sigmoid → Mul(x, per-channel) → Q → next conv. The float Relu output is never written: the pool sums the
+// Q → 1x1 conv → Q → DQ → HardSigmoid → Mul(x, per-channel) → Q → next conv. The float Relu output is never written: the pool sums the
 // table over the bytes in fixed blocks and the Mul+Q reads the bytes through the table (table_readers.h).
 // Against the float reference within 0.03 of the largest output (requantization ties may round apart; a
 // layout error is off by O(1)); 2 threads = 1 thread bit for bit (a 24x60 image: large enough for the split
@@ -375,7 +375,8 @@ TEST(OnednnKernels, Int8SqueezeExciteStaysNhwc) {
   auto weights = [&](const Shape& shape) { return gb.Int8Weights(shape, 0.003f, rng); };
   std::string y = gb.Op("Conv", {q("x", 0.01f, 20), weights({48, 48, 1, 1}), gb.Weight({48})});
   const std::string r = gb.Op("Relu", {q(y, 0.02f, 110)});
-  std::string se = gb.Op("Sigmoid", {gb.Op("GlobalAveragePool", {r})});
+  const std::string pooled = q(gb.Op("GlobalAveragePool", {r}), 0.01f, 30);
+  std::string se = gb.Op("HardSigmoid", {q(gb.Op("Conv", {pooled, weights({48, 48, 1, 1}), gb.Weight({48})}), 0.02f, 128)});
   y = q(gb.Op("Mul", {r, se}), 0.01f, 0);
   y = gb.Op("Conv", {y, weights({16, 48, 1, 1}), gb.Weight({16})});
   y = q(y, 0.02f, 128);
@@ -387,6 +388,9 @@ TEST(OnednnKernels, Int8SqueezeExciteStaysNhwc) {
   EXPECT_EQ(calls["Lookup(int8->float)+GlobalAveragePool(block sums)"], 1);
   EXPECT_EQ(calls["Lookup(int8->float)+Mul+QuantizeLinear(NHWC)"], 1);
   EXPECT_EQ(calls["Lookup(int8->float)+Relu"], 0);
+  // The excite side: DequantizeLinear → HardSigmoid as one table to float, read by the Mul in float.
+  EXPECT_EQ(calls["Lookup(int8->float)+HardSigmoid"], 1);
+  EXPECT_EQ(calls["HardSigmoid"], 0);
 }
 
 // The same block whose Mul takes a full tensor instead of one value per channel: the pool still reads the

@@ -1676,7 +1676,7 @@ bool UnpaddedAveragePool(const ir::Node& n, std::array<int64_t, 2>* kernel, std:
 bool ReadableAsBytes(PlanBuilder& b, int x, const std::string& f, const std::vector<int>& region) {
   const Value& xv = b.V(x);
   if (!HasVbmi() || b.IsGraphOutput(f) || xv.dtype != DType::kUInt8 || xv.shape.size() != 4 ||
-      !(xv.md == NhwcDesc(xv.shape, DType::kUInt8)) || xv.shape[1] > 1024) {
+      !(xv.md == NhwcDesc(xv.shape, DType::kUInt8)) || xv.shape[1] > 1024 || xv.shape[2] * xv.shape[3] == 1) {
     return false;
   }
   int readers = 0;
@@ -1804,6 +1804,13 @@ Expected<bool> TryBuildLut(PlanBuilder& b, int index) {
     for (int c : consumers) {
       const ir::Node& n = g[c];
       external |= n.op_type != "QuantizeLinear" && (!IsLutOp(n.op_type) || n.outputs.size() != 1);
+      // An element-wise op with a tensor operand produced before the region (a squeeze-excite block's
+      // Mul(x, HardSigmoid(…)) read from the HardSigmoid's side) cannot be in a table: it reads in float.
+      for (const std::string& in : n.inputs) {
+        if (in.empty() || std::find(values.begin(), values.end(), in) != values.end() || !b.Has(in)) continue;
+        const Tensor* t = b.Const(in);
+        external |= !t || t->numel() != 1;
+      }
     }
     if (external) {
       if (quantize >= 0 || !exit_value.empty() || v == 0) return false;
