@@ -1,7 +1,6 @@
 #include "runtime/onednn/table_readers.h"
 
 #include <immintrin.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -58,7 +57,6 @@ __attribute__((target("avx512f,avx512bw"))) void MulQuantizeRow(const float* x, 
     y[c] = static_cast<uint8_t>(std::min(std::max(std::nearbyint(v / scale) + zp, 0.f), 255.f));
   }
 }
-
 
 // See AddChannelMulQuantize. Split execution (plan.h): part p takes a p-th of the positions.
 class ChannelMulQuantizeKernel : public Kernel {
@@ -223,6 +221,7 @@ Expected<int> AddChannelMulQuantize(PlanBuilder& b, int a, const std::array<floa
                                     int32_t zero_point, const std::string& name, const std::string& node_name) {
   ACT_RETURN_IF_ERROR(CheckNhwc(b, a, table ? DType::kUInt8 : DType::kFloat32, "channel Mul input"));
   const Shape shape = b.V(a).shape;
+  if (table && shape[1] > kScratchFloats) return Internal("channel Mul '" + node_name + "': too many channels");
   ACT_ASSIGN_OR_RETURN(s, b.Plain(s));
   if (b.V(s).dtype != DType::kFloat32 || NumElements(b.V(s).shape) != shape[1]) {
     return Internal("channel Mul '" + node_name + "': the scale must be " + std::to_string(shape[1]) + " floats");
@@ -242,6 +241,7 @@ Expected<int> AddChannelMeanOfTable(PlanBuilder& b, int x, const std::array<floa
   ACT_RETURN_IF_ERROR(CheckNhwc(b, x, DType::kUInt8, "channel mean input"));
   const Shape xs = b.V(x).shape;
   const int64_t N = xs[0], C = xs[1], HW = xs[2] * xs[3];
+  if (C > kScratchFloats) return Internal("channel mean '" + node_name + "': too many channels");
   const int sums = b.AddPlainValue(name + "#block_sums", DType::kFloat32, {N, kMeanBlocks, C});
   auto k = std::make_unique<ChannelBlockSumsKernel>(x, table, sums, N, HW, C);
   k->label = "Lookup(int8->float)+GlobalAveragePool(block sums)";
