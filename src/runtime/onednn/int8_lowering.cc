@@ -842,19 +842,6 @@ class RequantizeConcatKernel : public Kernel {
   }
 };
 
-std::vector<uint8_t> RequantTable(const QParams& in, const QParams& out) {
-  std::vector<uint8_t> t(256);
-  const bool s8 = in.dtype == DType::kInt8;
-  const float lo = out.dtype == DType::kInt8 ? -128.f : 0.f, hi = out.dtype == DType::kInt8 ? 127.f : 255.f;
-  for (int v = 0; v < 256; ++v) {
-    const int q = s8 ? static_cast<int8_t>(v) : v;
-    const float real = static_cast<float>(q - in.zero_point) * in.scale;
-    const float r = std::clamp(std::nearbyint(real / out.scale) + out.zero_point, lo, hi);
-    t[v] = out.dtype == DType::kInt8 ? static_cast<uint8_t>(static_cast<int8_t>(r)) : static_cast<uint8_t>(r);
-  }
-  return t;
-}
-
 // t[v] = QuantizeLinear(real[v]) with `out`'s parameters (a float table region's bytes into a quantized value).
 std::vector<uint8_t> QuantizeTable(const std::array<float, 256>& real, const QParams& out) {
   std::vector<uint8_t> t(256);
@@ -865,6 +852,16 @@ std::vector<uint8_t> QuantizeTable(const std::array<float, 256>& real, const QPa
   }
   return t;
 }
+
+std::vector<uint8_t> RequantTable(const QParams& in, const QParams& out) {
+  std::array<float, 256> real;
+  for (int v = 0; v < 256; ++v) {
+    const int q = in.dtype == DType::kInt8 ? static_cast<int8_t>(v) : v;
+    real[v] = static_cast<float>(q - in.zero_point) * in.scale;  // DequantizeLinear
+  }
+  return QuantizeTable(real, out);
+}
+
 
 // count runs of len bytes: dst + i·dst_stride ← src + i·src_stride. Runs of at most 64 bytes (the
 // channel groups of ShuffleNet blocks) take one masked AVX-512 load and store each instead of a memcpy call.
@@ -1653,6 +1650,32 @@ Expected<int> AddDequantizeWithBias(PlanBuilder& b, int quantized, const QParams
   return out;
 }
 
+// y = table[x] as float value `name`: NHWC when x is NHWC and `keep_nhwc` (its readers take any layout),
+// else plain (an NHWC x is then transposed on the way).
+Expected<int> AddFloatLookupKernel(PlanBuilder& b, int x, const std::array<float, 256>& table, const std::string& name,
+                                   bool keep_nhwc, const std::string& label, const std::string& node_name) {
+  const Shape shape = b.V(x).shape;
+  const bool nhwc = shape.size() == 4 && b.V(x).md == NhwcDesc(shape, b.V(x).dtype);
+  auto fk = std::make_unique<FloatLookupKernel>();
+  fk->table = table;
+  if (nhwc && !keep_nhwc) {
+    fk->nhwc_channels = shape[1];  // read NHWC, write NCHW: the float readers want plain data
+  } else if (!nhwc) {
+    ACT_ASSIGN_OR_RETURN(x, b.Plain(x));
+  }
+  fk->src = x;
+  fk->split_bytes = NumElements(shape);
+  fk->dst = nhwc && keep_nhwc ? b.AddValue(name, DType::kFloat32, shape, NhwcDesc(shape, DType::kFloat32))
+                              : b.AddPlainValue(name, DType::kFloat32, shape);
+  fk->reads = {x};
+  fk->writes = {fk->dst};
+  fk->label = label;
+  fk->node_name = node_name;
+  const int out = fk->dst;
+  b.AddKernel(std::move(fk));
+  return out;
+}
+
 // AveragePool node `n` without padding, 2-D, floor: its kernel and strides (false when it is not such).
 bool UnpaddedAveragePool(const ir::Node& n, std::array<int64_t, 2>* kernel, std::array<int64_t, 2>* strides) {
   const std::vector<int64_t> k = n.GetInts("kernel_shape"), s = n.GetInts("strides", {1, 1});
@@ -1864,56 +1887,33 @@ Expected<bool> TryBuildLut(PlanBuilder& b, int index) {
     if (!out.ok() || (*out)[0].dtype() != DType::kFloat32 || (*out)[0].numel() != 256) return false;
     env[n.outputs[0]] = (*out)[0];
   }
-  const float* e = env.at(exit_value).data<float>();
+  std::array<float, 256> exit_table;
+  std::copy_n(env.at(exit_value).data<float>(), 256, exit_table.begin());
   if (quantize < 0 && ReadableAsBytes(b, x, exit_value, region)) {
     // Not written: its readers read the bytes through the table (table_readers.h).
-    PlanBuilder::TableView view{b.V(x).name, {}};
-    std::copy(e, e + 256, view.table.begin());
     for (int c : region) b.Consume(c);
-    b.DeferTable(exit_value, std::move(view));
+    b.DeferTable(exit_value, {b.V(x).name, exit_table});
     return true;
   }
   if (quantize < 0) {
     // The region's value leaves in float: a 256-entry float table (its arithmetic is the file's, to the
-    // bit), written in the source's NHWC layout when it has one, else plain.
-    auto fk = std::make_unique<FloatLookupKernel>();
-    std::copy(e, e + 256, fk->table.begin());
-    const Shape shape = b.V(x).shape;
-    const bool nhwc = shape.size() == 4 && b.V(x).md == NhwcDesc(shape, xq.dtype);
-    // Readers that take any layout (oneDNN pooling, binary ops): the float value stays NHWC (a
-    // squeeze-excite block's GlobalAveragePool and Mul, then a QuantizeLinear in NHWC for the next conv).
-    bool any_layout_readers = nhwc;
+    // bit), written in the source's NHWC layout when it has one and its readers take any layout (oneDNN
+    // pooling, binary ops), else plain.
+    bool any_layout_readers = !b.IsGraphOutput(exit_value);
     for (int c : b.Consumers(exit_value)) {
       if (std::find(region.begin(), region.end(), c) != region.end()) continue;
       const std::string& op = g[c].op_type;
       any_layout_readers &= op == "GlobalAveragePool" || op == "AveragePool" || op == "Mul" || op == "Add";
     }
-    any_layout_readers &= !b.IsGraphOutput(exit_value);
-    if (nhwc && !any_layout_readers) {
-      fk->nhwc_channels = shape[1];  // read NHWC, write NCHW: the float readers want plain data
-    } else if (!nhwc) {
-      ACT_ASSIGN_OR_RETURN(x, b.Plain(x));
-    }
     for (int c : region) b.Consume(c);
-    fk->src = x;
-    fk->split_bytes = NumElements(shape);
-    fk->dst = any_layout_readers ? b.AddValue(exit_value, DType::kFloat32, shape, NhwcDesc(shape, DType::kFloat32))
-                                 : b.AddPlainValue(exit_value, DType::kFloat32, shape);
-    fk->reads = {x};
-    fk->writes = {fk->dst};
     std::string label = "Lookup(int8->float)";
     for (int c : region) label += "+" + g[c].op_type;
-    fk->label = label;
-    fk->node_name = start.name;
-    b.AddKernel(std::move(fk));
+    ACT_RETURN_IF_ERROR(AddFloatLookupKernel(b, x, exit_table, exit_value, any_layout_readers, label, start.name).status());
     return true;
   }
   auto k = std::make_unique<LookupKernel>();
-  const float lo = QMin(yq.dtype), hi = QMax(yq.dtype);
-  for (int v = 0; v < 256; ++v) {
-    const float q = std::clamp(std::nearbyint(e[v] / yq.scale) + yq.zero_point, lo, hi);  // QuantizeLinear
-    k->table[v] = yq.dtype == DType::kInt8 ? static_cast<uint8_t>(static_cast<int8_t>(q)) : static_cast<uint8_t>(q);
-  }
+  const std::vector<uint8_t> quantized = QuantizeTable(exit_table, yq);
+  std::copy(quantized.begin(), quantized.end(), k->table.begin());
   for (int c : region) b.Consume(c);
   b.Consume(quantize);
   // Right after our depthwise kernel that wrote x, read by nothing else: the table runs inside it.
@@ -1979,26 +1979,7 @@ Expected<bool> TryBuildInt8(PlanBuilder& b, int index) {
 
 Expected<int> AddFloatLookup(PlanBuilder& b, int quantized, const std::array<float, 256>& table,
                              const std::string& name) {
-  const Value& q = b.V(quantized);
-  const bool nhwc = q.shape.size() == 4 && q.md == NhwcDesc(q.shape, q.dtype);
-  int src = quantized;
-  if (!nhwc) {
-    ACT_ASSIGN_OR_RETURN(src, b.Plain(quantized));
-  }
-  auto fk = std::make_unique<FloatLookupKernel>();
-  fk->table = table;
-  fk->src = src;
-  fk->split_bytes = NumElements(q.shape);
-  const Shape shape = q.shape;
-  fk->dst = nhwc ? b.AddValue(name, DType::kFloat32, shape, NhwcDesc(shape, DType::kFloat32))
-                 : b.AddPlainValue(name, DType::kFloat32, shape);
-  fk->reads = {src};
-  fk->writes = {fk->dst};
-  fk->label = "Lookup(int8->float)";
-  fk->node_name = name;
-  const int out = fk->dst;
-  b.AddKernel(std::move(fk));
-  return out;
+  return AddFloatLookupKernel(b, quantized, table, name, true, "Lookup(int8->float)", name);
 }
 
 Expected<int> AddDequantize(PlanBuilder& b, int quantized, float scale, int32_t zero_point, const std::string& name) {
