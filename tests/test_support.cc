@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "core/file_util.h"
 #include "core/npy.h"
@@ -46,10 +47,32 @@ std::string OcrModelPath(const std::string& file) {
   return fs::exists(p) ? p.string() : "";
 }
 
+namespace {
+// The folders TempDir made in this process, removed when it exits (ACT_KEEP_TEST_TMP=1 keeps them for a
+// look after a failure). Without this every test run left its ONNX Runtime inputs and outputs behind:
+// 57 GB under build/test_tmp after a few hundred runs filled the disk.
+class MadeFolders {
+ public:
+  ~MadeFolders() {
+    if (EnvOr("ACT_KEEP_TEST_TMP", "0") == "1") return;
+    std::error_code ignored;
+    for (const fs::path& p : folders_) fs::remove_all(p, ignored);
+  }
+  void Add(const fs::path& p) {
+    if (std::find(folders_.begin(), folders_.end(), p) == folders_.end()) folders_.push_back(p);
+  }
+
+ private:
+  std::vector<fs::path> folders_;
+};
+}  // namespace
+
 std::string TempDir(const std::string& name) {
+  static MadeFolders made;
   fs::path p = fs::path(BuildDir()) / "test_tmp" / (name + "_" + std::to_string(::getpid()));
   fs::remove_all(p);
   fs::create_directories(p);
+  made.Add(p);
   return p.string();
 }
 
